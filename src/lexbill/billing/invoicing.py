@@ -1,0 +1,224 @@
+"""Final invoices: numbering, freezing the lines, credit notes, and recording delivery."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Max, Min
+from django.utils import timezone
+
+from lexbill.audit.recorder import record_event
+from lexbill.billing.models import (
+    CreditNote,
+    Invoice,
+    InvoiceDelivery,
+    InvoiceLine,
+    LineKind,
+    LineTreatment,
+    Prebill,
+    PrebillLine,
+    PrebillStatus,
+)
+from lexbill.billing.prebills import (
+    fee_adjustment_for,
+    line_inputs,
+    release_entries,
+    require_prebill_access,
+    set_status,
+)
+from lexbill.billing.selectors import with_balances
+from lexbill.core.errors import InvalidEntry
+from lexbill.core.invoice_math import LineInput, invoice_totals, line_tax
+from lexbill.core.invoice_math import LineKind as CoreKind
+from lexbill.core.money import round_money, to_decimal
+from lexbill.entries.models import BillingState, Expense, TimeEntry
+from lexbill.firm.models import User
+from lexbill.firm.permissions import Action, require
+from lexbill.firm.services import get_firm, next_number
+
+
+def finalize_prebill(actor: User | None, prebill: Prebill, issued_on: date | None = None) -> Invoice:
+    """Turn an approved pre-bill into a numbered, frozen invoice, in one transaction."""
+    firm = get_firm()
+    issued_on = issued_on or timezone.localdate()
+    with transaction.atomic():
+        locked = (
+            Prebill.objects.select_for_update()
+            .select_related("matter__client")
+            .get(pk=prebill.pk)
+        )
+        require_prebill_access(actor, locked, Action.FINALIZE_INVOICE)
+        set_status(locked, PrebillStatus.FINALIZED)
+        matter = locked.matter
+        client = matter.client
+        all_lines = locked.lines.select_related("timekeeper").order_by("kind", "date", "id")
+        billed = [line for line in all_lines if line.treatment != LineTreatment.HOLD]
+        if not billed:
+            raise InvalidEntry(
+                f"pre-bill {locked.pk} has nothing to bill (every line is held)", field="lines"
+            )
+        inputs = line_inputs(billed)
+        fees = sum((i.total for i in inputs if i.kind == CoreKind.TIME), Decimal(0))
+        fee_adj, fee_label = fee_adjustment_for(matter, fees)
+        tax_rate = client.tax_rate_percent
+        currency = matter.currency
+        if fee_adj:
+            inputs.append(LineInput(kind=CoreKind.FEE_ADJUSTMENT, amount=fee_adj))
+        totals = invoice_totals(inputs, currency, tax_rate)
+
+        earlier = with_balances(Invoice.objects.filter(matter=matter))
+        previous = earlier.order_by("-finalized_at", "-id").first()
+        previous_balance = previous.total_due if previous else Decimal(0)
+        outstanding = sum((inv.balance for inv in earlier), Decimal(0))  # type: ignore[attr-defined]
+        period = locked.lines.aggregate(start=Min("date"), end=Max("date"))
+
+        invoice = Invoice.objects.create(
+            number=next_number("invoice", firm.invoice_number_format, issued_on),
+            prebill=locked,
+            matter=matter,
+            client=client,
+            currency=currency,
+            issued_on=issued_on,
+            due_on=issued_on + timedelta(days=firm.payment_terms_days),
+            period_start=period["start"],
+            period_end=period["end"],
+            fees=totals.fees,
+            expenses=totals.expenses,
+            adjustments=totals.adjustments,
+            subtotal=totals.subtotal,
+            tax_rate_percent=tax_rate,
+            tax_label=client.tax_label,
+            tax=totals.tax,
+            total=totals.total,
+            previous_balance=previous_balance,
+            payments_received=previous_balance - outstanding,
+            finalized_at=timezone.now(),
+            finalized_by=actor,
+        )
+        frozen = [
+            _frozen_line(invoice, position, line, line_input, tax_rate, currency)
+            for position, (line, line_input) in enumerate(zip(billed, inputs, strict=False), 1)
+        ]
+        if fee_adj:
+            frozen.append(
+                InvoiceLine(
+                    invoice=invoice,
+                    position=len(frozen) + 1,
+                    kind=LineKind.FEE_ADJUSTMENT,
+                    date=period["end"] or issued_on,
+                    narrative=fee_label,
+                    rate=Decimal(0),
+                    amount=fee_adj,
+                    adjustment=Decimal(0),
+                    total=fee_adj,
+                    tax=line_tax(fee_adj, tax_rate, currency),
+                )
+            )
+        InvoiceLine.objects.bulk_create(frozen)
+        _settle_entries(locked)
+        locked.save()
+        record_event(
+            "billing.Invoice",
+            invoice.pk,
+            f"invoice {invoice.number} finalized from pre-bill {locked.pk}: "
+            f"{len(frozen)} lines, total {invoice.total} {currency}",
+            lines=len(frozen),
+            total=str(invoice.total),
+        )
+    return invoice
+
+
+def _frozen_line(
+    invoice: Invoice,
+    position: int,
+    line: PrebillLine,
+    line_input: LineInput,
+    tax_rate: Decimal,
+    currency: str,
+) -> InvoiceLine:
+    tk = line.timekeeper
+    return InvoiceLine(
+        invoice=invoice,
+        position=position,
+        kind=line.kind,
+        time_entry_id=line.time_entry_id,
+        expense_id=line.expense_id,
+        date=line.date,
+        timekeeper_code=tk.code if tk else "",
+        timekeeper_name=tk.name if tk else "",
+        classification=tk.classification if tk else "",
+        narrative=line.narrative,
+        task_code=line.task_code,
+        activity_code=line.activity_code,
+        expense_code=line.expense_code,
+        minutes=line.minutes,
+        quantity=line.quantity,
+        rate=line.rate,
+        rate_source=line.rate_source,
+        amount=line.amount,
+        adjustment=line.adjustment,
+        adjustment_reason=line.adjustment_reason,
+        no_charge=line_input.no_charge,
+        total=line_input.total,
+        tax=line_tax(line_input.total, tax_rate, currency),
+    )
+
+
+def _settle_entries(prebill: Prebill) -> None:
+    """Billed work becomes ``billed``; held work goes back to WIP for the next bill run."""
+    lines = prebill.lines
+    billed = lines.exclude(treatment=LineTreatment.HOLD)
+    TimeEntry.objects.filter(pk__in=billed.values("time_entry_id")).update(
+        state=BillingState.BILLED
+    )
+    Expense.objects.filter(pk__in=billed.values("expense_id")).update(state=BillingState.BILLED)
+    release_entries(prebill, lines.filter(treatment=LineTreatment.HOLD))
+
+
+def issue_credit_note(
+    actor: User | None,
+    invoice: Invoice,
+    amount: Decimal | str,
+    reason: str,
+    issued_on: date | None = None,
+) -> CreditNote:
+    """Credit part or all of an invoice (amount before tax; tax is credited at the invoice rate)."""
+    require(actor, Action.ISSUE_CREDIT)
+    value = to_decimal(amount)
+    if value <= 0 or value != round_money(value, invoice.currency):
+        raise InvalidEntry("credit amount must be positive, in whole cents", field="amount")
+    if not reason.strip():
+        raise InvalidEntry("a credit note needs a reason", field="reason")
+    firm = get_firm()
+    issued_on = issued_on or timezone.localdate()
+    with transaction.atomic():
+        locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
+        tax = line_tax(value, locked.tax_rate_percent, locked.currency)
+        credited = sum((c.total for c in locked.credit_notes.all()), Decimal(0))
+        if credited + value + tax > locked.total:
+            raise InvalidEntry(
+                f"invoice {locked.number} has {locked.total - credited} left to credit",
+                field="amount",
+            )
+        return CreditNote.objects.create(
+            number=next_number("credit_note", firm.credit_note_number_format, issued_on),
+            invoice=locked,
+            issued_on=issued_on,
+            amount=value,
+            tax=tax,
+            total=value + tax,
+            reason=reason.strip(),
+            created_at=timezone.now(),
+            created_by=actor,
+        )
+
+
+def record_delivery(
+    actor: User | None, invoice: Invoice, recipient: str, channel: str = "email"
+) -> InvoiceDelivery:
+    require(actor, Action.FINALIZE_INVOICE)
+    return InvoiceDelivery.objects.create(
+        invoice=invoice, sent_at=timezone.now(), channel=channel, recipient=recipient, sent_by=actor
+    )

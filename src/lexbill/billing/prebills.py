@@ -1,0 +1,278 @@
+"""Reviewing a pre-bill: line edits, write-downs, no-charge, hold, approval and send-back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from lexbill.billing.models import (
+    LineKind,
+    LineTreatment,
+    Prebill,
+    PrebillComment,
+    PrebillLine,
+    PrebillStatus,
+)
+from lexbill.billing.selectors import previously_billed_fees
+from lexbill.clients.models import Matter
+from lexbill.core.errors import InvalidEntry, InvalidTransition, PermissionDenied
+from lexbill.core.invoice_math import (
+    InvoiceTotals,
+    LineInput,
+    expense_amount,
+    fee_cap_adjustment,
+    flat_fee_adjustment,
+    invoice_totals,
+    time_amount,
+)
+from lexbill.core.invoice_math import LineKind as CoreKind
+from lexbill.core.money import round_money, to_decimal
+from lexbill.entries.models import BillingState, Expense, TimeEntry
+from lexbill.firm.models import Role, User
+from lexbill.firm.permissions import Action, require
+from lexbill.formats.utbms import CodeKind, lookup
+
+S = PrebillStatus
+# The allowed status changes; everything else is refused by name.
+TRANSITIONS: dict[tuple[str, str], str] = {
+    (S.DRAFT, S.APPROVED): "approve",
+    (S.RETURNED, S.APPROVED): "approve",
+    (S.DRAFT, S.RETURNED): "send back",
+    (S.APPROVED, S.RETURNED): "send back",
+    (S.APPROVED, S.FINALIZED): "finalize",
+    (S.DRAFT, S.CANCELLED): "cancel",
+    (S.RETURNED, S.CANCELLED): "cancel",
+}
+EDITABLE = {S.DRAFT, S.RETURNED}
+
+
+def set_status(prebill: Prebill, new: str) -> None:
+    if (prebill.status, new) not in TRANSITIONS:
+        raise InvalidTransition(
+            f"pre-bill {prebill.pk} is {prebill.get_status_display().lower()} and cannot become "
+            f"{S(new).label.lower()}",
+            field="status",
+        )
+    prebill.status = new
+
+
+def require_prebill_access(actor: User | None, prebill: Prebill, action: Action) -> None:
+    """Attorneys act only on the pre-bills of matters they are responsible for."""
+    require(actor, action)
+    if actor is not None and actor.role == Role.ATTORNEY:
+        tk = getattr(actor, "timekeeper", None)
+        if tk is None or prebill.matter.responsible_attorney_id != tk.pk:
+            raise PermissionDenied(
+                f"{actor.username} is not the responsible attorney of matter "
+                f"{prebill.matter.number}"
+            )
+
+
+def _locked_line(actor: User | None, line: PrebillLine) -> PrebillLine:
+    locked = PrebillLine.objects.select_for_update().select_related("prebill__matter").get(pk=line.pk)
+    prebill = Prebill.objects.select_for_update().get(pk=locked.prebill_id)
+    require_prebill_access(actor, prebill, Action.EDIT_PREBILL)
+    if prebill.status not in EDITABLE:
+        raise InvalidTransition(
+            f"pre-bill {prebill.pk} is {prebill.status}; send it back before editing", field="status"
+        )
+    return locked
+
+
+def edit_line(
+    actor: User | None,
+    line: PrebillLine,
+    *,
+    minutes: int | None = None,
+    quantity: Decimal | str | None = None,
+    rate: Decimal | str | None = None,
+    narrative: str | None = None,
+    task_code: str | None = None,
+    activity_code: str | None = None,
+    expense_code: str | None = None,
+) -> PrebillLine:
+    """Change what a line bills; its amount is recomputed, the source entry keeps what was worked."""
+    with transaction.atomic():
+        locked = _locked_line(actor, line)
+        currency = locked.prebill.matter.currency
+        if minutes is not None:
+            if locked.kind != LineKind.TIME or minutes <= 0 or minutes > 24 * 60:
+                raise InvalidEntry("units must be between 0 and 24 hours", field="units")
+            locked.minutes = minutes
+        if quantity is not None:
+            qty = to_decimal(quantity)
+            if locked.kind != LineKind.EXPENSE or qty <= 0:
+                raise InvalidEntry("quantity must be more than zero", field="quantity")
+            locked.quantity = qty
+        if rate is not None:
+            new_rate = to_decimal(rate)
+            if new_rate < 0 or new_rate != new_rate.quantize(Decimal("0.0001")):
+                raise InvalidEntry("rate must be zero or more, at most 4 decimals", field="rate")
+            locked.rate = new_rate
+            locked.rate_source = "edited"
+        if narrative is not None:
+            if not narrative.strip():
+                raise InvalidEntry("a narrative is required", field="narrative")
+            locked.narrative = narrative.strip()
+        for value, kind, field in (
+            (task_code, CodeKind.TASK, "task_code"),
+            (activity_code, CodeKind.ACTIVITY, "activity_code"),
+            (expense_code, CodeKind.EXPENSE, "expense_code"),
+        ):
+            if value is not None:
+                code = value.strip().upper()
+                if code and lookup(code, kind) is None:
+                    raise InvalidEntry(f"unknown UTBMS {kind} code {code!r}", field=field)
+                setattr(locked, field, code)
+        locked.amount = _line_amount(locked, currency)
+        _check_adjustment(locked)
+        locked.save()
+    return locked
+
+
+def _line_amount(line: PrebillLine, currency: str) -> Decimal:
+    if line.kind == LineKind.TIME:
+        return time_amount(line.minutes or 0, line.rate, currency)
+    return expense_amount(line.quantity or Decimal(0), line.rate, currency)
+
+
+def _check_adjustment(line: PrebillLine) -> None:
+    if line.amount + line.adjustment < 0:
+        raise InvalidEntry("a write-down cannot exceed the line's amount", field="adjustment")
+
+
+def adjust_line(
+    actor: User | None, line: PrebillLine, adjustment: Decimal | str, reason: str
+) -> PrebillLine:
+    """Write a line down (negative) or up (positive); the reason is kept and shown on review."""
+    value = to_decimal(adjustment)
+    with transaction.atomic():
+        locked = _locked_line(actor, line)
+        currency = locked.prebill.matter.currency
+        if value != round_money(value, currency):
+            raise InvalidEntry(f"adjustment must be in whole {currency} minor units", field="adjustment")
+        if value != 0 and not reason.strip():
+            raise InvalidEntry("a write-down or write-up needs a reason", field="reason")
+        locked.adjustment = value
+        locked.adjustment_reason = reason.strip() if value else ""
+        _check_adjustment(locked)
+        locked.save()
+    return locked
+
+
+def set_line_treatment(actor: User | None, line: PrebillLine, treatment: str) -> PrebillLine:
+    """Bill, no-charge (printed at zero) or hold (left for a later bill when this one is final)."""
+    if treatment not in LineTreatment.values:
+        raise InvalidEntry(f"unknown treatment {treatment!r}", field="treatment")
+    with transaction.atomic():
+        locked = _locked_line(actor, line)
+        locked.treatment = treatment
+        locked.save()
+    return locked
+
+
+def _comment(prebill: Prebill, actor: User | None, action: str, text: str, at: datetime) -> None:
+    if text.strip():
+        PrebillComment.objects.create(prebill=prebill, author=actor, action=action, text=text, at=at)
+
+
+def approve_prebill(actor: User | None, prebill: Prebill, comment: str = "") -> Prebill:
+    with transaction.atomic():
+        locked = Prebill.objects.select_for_update().select_related("matter").get(pk=prebill.pk)
+        require_prebill_access(actor, locked, Action.APPROVE_PREBILL)
+        set_status(locked, S.APPROVED)
+        now = timezone.now()
+        locked.approved_at = now
+        locked.approved_by = actor
+        locked.save()
+        _comment(locked, actor, "approve", comment, now)
+    return locked
+
+
+def send_back_prebill(actor: User | None, prebill: Prebill, comment: str) -> Prebill:
+    if not comment.strip():
+        raise InvalidEntry("say what must change when sending a pre-bill back", field="comment")
+    with transaction.atomic():
+        locked = Prebill.objects.select_for_update().select_related("matter").get(pk=prebill.pk)
+        require_prebill_access(actor, locked, Action.APPROVE_PREBILL)
+        set_status(locked, S.RETURNED)
+        locked.approved_at = None
+        locked.approved_by = None
+        locked.save()
+        _comment(locked, actor, "send back", comment, timezone.now())
+    return locked
+
+
+def cancel_prebill(actor: User | None, prebill: Prebill, comment: str = "") -> Prebill:
+    """Drop a pre-bill: its work returns to WIP for the next bill run."""
+    with transaction.atomic():
+        locked = Prebill.objects.select_for_update().select_related("matter").get(pk=prebill.pk)
+        require_prebill_access(actor, locked, Action.RUN_BILLS)
+        set_status(locked, S.CANCELLED)
+        locked.save()
+        release_entries(locked, locked.lines.all())
+        _comment(locked, actor, "cancel", comment, timezone.now())
+    return locked
+
+
+def release_entries(prebill: Prebill, lines: object) -> None:
+    """Put the entries behind ``lines`` back into WIP (unbilled)."""
+    from django.db.models import QuerySet
+
+    assert isinstance(lines, QuerySet)
+    TimeEntry.objects.filter(pk__in=lines.values("time_entry_id")).update(
+        state=BillingState.UNBILLED
+    )
+    Expense.objects.filter(pk__in=lines.values("expense_id")).update(state=BillingState.UNBILLED)
+
+
+@dataclass(frozen=True)
+class PrebillFigures:
+    """What the pre-bill will invoice, computed exactly as finalization will."""
+
+    totals: InvoiceTotals
+    fee_adjustment: Decimal
+    fee_adjustment_label: str
+    held: int
+
+
+def fee_adjustment_for(matter: Matter, fees: Decimal) -> tuple[Decimal, str]:
+    """Flat fees and fee caps are invoice-level fee adjustments, never edits to the lines."""
+    if matter.arrangement == Matter.Arrangement.FLAT_FEE and matter.flat_fee is not None:
+        adj = flat_fee_adjustment(fees, matter.flat_fee, previously_billed_fees(matter))
+        return adj, f"Flat fee {matter.flat_fee} {matter.currency}"
+    if matter.arrangement == Matter.Arrangement.CAPPED and matter.fee_cap is not None:
+        adj = fee_cap_adjustment(fees, matter.fee_cap, previously_billed_fees(matter))
+        return adj, f"Fee cap {matter.fee_cap} {matter.currency}"
+    return Decimal(0), ""
+
+
+def line_inputs(lines: list[PrebillLine]) -> list[LineInput]:
+    return [
+        LineInput(
+            kind=CoreKind.TIME if line.kind == LineKind.TIME else CoreKind.EXPENSE,
+            amount=line.amount,
+            adjustment=line.adjustment,
+            no_charge=line.treatment == LineTreatment.NO_CHARGE,
+        )
+        for line in lines
+    ]
+
+
+def prebill_figures(prebill: Prebill) -> PrebillFigures:
+    lines = list(prebill.lines.all())
+    billed = [line for line in lines if line.treatment != LineTreatment.HOLD]
+    inputs = line_inputs(billed)
+    matter = prebill.matter
+    fees = sum(
+        (i.total for i in inputs if i.kind == CoreKind.TIME), Decimal(0)
+    )
+    adj, label = fee_adjustment_for(matter, fees)
+    if adj:
+        inputs.append(LineInput(kind=CoreKind.FEE_ADJUSTMENT, amount=adj))
+    totals = invoice_totals(inputs, matter.currency, matter.client.tax_rate_percent)
+    return PrebillFigures(totals, adj, label, held=len(lines) - len(billed))

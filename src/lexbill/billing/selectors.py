@@ -1,0 +1,105 @@
+"""Read queries shared by pages, the CLI and reports: balances are sums, computed in SQL."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db.models import OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+
+from lexbill.billing.models import CreditNote, Invoice, InvoiceDelivery, LineKind
+from lexbill.clients.models import Client, Matter
+from lexbill.core.balances import AccountBalance
+from lexbill.fields import FixedDecimalField
+
+_ZERO = Value(0, output_field=FixedDecimalField(places=2))
+
+
+def _sum_of(model: type, amount_field: str, **filters: object) -> Coalesce:
+    total = (
+        model.objects.filter(invoice=OuterRef("pk"), **filters)
+        .order_by()
+        .values("invoice")
+        .annotate(s=Sum(amount_field))
+        .values("s")
+    )
+    return Coalesce(Subquery(total, output_field=FixedDecimalField(places=2)), _ZERO)
+
+
+def with_balances(invoices: QuerySet[Invoice]) -> QuerySet[Invoice]:
+    """Annotate credited, paid and balance; one query however many invoices."""
+    from lexbill.receivables.models import PaymentAllocation
+
+    return invoices.annotate(
+        credited=_sum_of(CreditNote, "total"),
+        paid=_sum_of(PaymentAllocation, "amount"),
+    ).annotate(balance=Coalesce("total", _ZERO) - Coalesce("credited", _ZERO) - Coalesce("paid", _ZERO))
+
+
+def invoice_status(invoice: Invoice) -> str:
+    """Final, sent, partly paid, paid or credited, from stored facts (needs with_balances)."""
+    credited: Decimal = invoice.credited  # type: ignore[attr-defined]
+    paid: Decimal = invoice.paid  # type: ignore[attr-defined]
+    balance: Decimal = invoice.balance  # type: ignore[attr-defined]
+    if credited >= invoice.total:
+        return "credited"
+    if balance <= 0:
+        return "paid"
+    if paid > 0 or credited > 0:
+        return "partly paid"
+    if InvoiceDelivery.objects.filter(invoice=invoice).exists():
+        return "sent"
+    return "final"
+
+
+def _account(invoices: QuerySet[Invoice], unapplied: Decimal) -> AccountBalance:
+    invoiced = invoices.aggregate(s=Coalesce(Sum("total"), _ZERO))["s"]
+    credited = CreditNote.objects.filter(invoice__in=invoices).aggregate(
+        s=Coalesce(Sum("total"), _ZERO)
+    )["s"]
+    from lexbill.receivables.models import PaymentAllocation
+
+    paid = PaymentAllocation.objects.filter(invoice__in=invoices).aggregate(
+        s=Coalesce(Sum("amount"), _ZERO)
+    )["s"]
+    return AccountBalance(
+        invoiced=invoiced, credited=credited, paid=paid, unapplied=unapplied
+    )
+
+
+def unapplied_credit(client: Client) -> Decimal:
+    """Payments received and not yet allocated to any invoice."""
+    from lexbill.receivables.models import Payment, PaymentAllocation
+
+    received = Payment.objects.filter(client=client).aggregate(s=Coalesce(Sum("amount"), _ZERO))["s"]
+    allocated = PaymentAllocation.objects.filter(payment__client=client).aggregate(
+        s=Coalesce(Sum("amount"), _ZERO)
+    )["s"]
+    return received - allocated
+
+
+def client_balance(client: Client) -> AccountBalance:
+    return _account(Invoice.objects.filter(client=client), unapplied_credit(client))
+
+
+def matter_balance(matter: Matter) -> AccountBalance:
+    return _account(Invoice.objects.filter(matter=matter), Decimal(0))
+
+
+def previously_billed_fees(matter: Matter) -> Decimal:
+    """Fees (time lines and fee adjustments, after write-downs) on the matter's final invoices."""
+    from lexbill.billing.models import InvoiceLine
+
+    total = InvoiceLine.objects.filter(
+        invoice__matter=matter, kind__in=[LineKind.TIME, LineKind.FEE_ADJUSTMENT]
+    ).aggregate(s=Coalesce(Sum("total"), _ZERO))["s"]
+    return Decimal(total)
+
+
+def open_invoices(client: Client) -> list[Invoice]:
+    """The client's invoices with money owing, oldest first (the default payment order)."""
+    return list(
+        with_balances(Invoice.objects.filter(client=client))
+        .filter(balance__gt=0)
+        .order_by("issued_on", "number")
+    )

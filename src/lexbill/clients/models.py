@@ -1,0 +1,76 @@
+"""Clients and their matters, with each matter's billing arrangement."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+from lexbill.fields import FixedDecimalField
+from lexbill.firm.models import Timekeeper
+
+
+class Client(models.Model):
+    number = models.CharField(max_length=20, unique=True)
+    name = models.CharField(max_length=200, db_index=True)
+    address = models.TextField(blank=True)
+    billing_contact = models.CharField(max_length=150, blank=True)
+    billing_email = models.EmailField(blank=True)
+    tax_rate_percent = FixedDecimalField(
+        places=4, default=0, help_text="VAT/GST charged on this client's invoices, e.g. 20.0000"
+    )
+    tax_label = models.CharField(max_length=20, default="Tax", blank=True)
+    tax_id = models.CharField(max_length=40, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.name}"
+
+
+class Matter(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open"
+        CLOSED = "closed"
+
+    class Arrangement(models.TextChoices):
+        HOURLY = "hourly", "Hourly"
+        FLAT_FEE = "flat_fee", "Flat fee"
+        CAPPED = "capped", "Hourly with a fee cap"
+
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="matters")
+    number = models.CharField(max_length=30, unique=True)
+    name = models.CharField(max_length=200)
+    client_matter_id = models.CharField("client's matter ID", max_length=60, blank=True)
+    responsible_attorney = models.ForeignKey(
+        Timekeeper, on_delete=models.PROTECT, related_name="responsible_for"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    currency = models.CharField(max_length=3, default="USD")
+    arrangement = models.CharField(
+        max_length=10, choices=Arrangement.choices, default=Arrangement.HOURLY
+    )
+    flat_fee = FixedDecimalField(places=2, null=True, blank=True)
+    fee_cap = FixedDecimalField(places=2, null=True, blank=True)
+    opened_on = models.DateField()
+    closed_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["number"]
+        constraints = [
+            models.CheckConstraint(
+                name="flat_fee_matter_has_fee",
+                condition=~Q(arrangement="flat_fee") | Q(flat_fee__isnull=False),
+            ),
+            models.CheckConstraint(
+                name="capped_matter_has_cap",
+                condition=~Q(arrangement="capped") | Q(fee_cap__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.name}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.Status.OPEN

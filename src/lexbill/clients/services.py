@@ -1,0 +1,93 @@
+"""Opening, changing and closing clients and matters."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from django.db import transaction
+
+from lexbill.clients.models import Client, Matter
+from lexbill.core.errors import InvalidEntry
+from lexbill.core.money import minor_unit_places, to_decimal
+from lexbill.firm.models import Timekeeper, User
+from lexbill.firm.permissions import Action, require
+
+
+def create_client(
+    actor: User | None,
+    number: str,
+    name: str,
+    *,
+    address: str = "",
+    billing_contact: str = "",
+    billing_email: str = "",
+    tax_rate_percent: Decimal | str | int = 0,
+    tax_label: str = "Tax",
+) -> Client:
+    require(actor, Action.MANAGE_CLIENTS)
+    if Client.objects.filter(number=number).exists():
+        raise InvalidEntry(f"client number {number} is taken", field="number")
+    tax = to_decimal(tax_rate_percent)
+    if not Decimal(0) <= tax < Decimal(100):
+        raise InvalidEntry("tax rate must be between 0 and 100 percent", field="tax_rate_percent")
+    return Client.objects.create(
+        number=number,
+        name=name,
+        address=address,
+        billing_contact=billing_contact,
+        billing_email=billing_email,
+        tax_rate_percent=tax,
+        tax_label=tax_label,
+    )
+
+
+def open_matter(
+    actor: User | None,
+    client: Client,
+    number: str,
+    name: str,
+    responsible_attorney: Timekeeper,
+    *,
+    opened_on: date,
+    client_matter_id: str = "",
+    currency: str = "USD",
+    arrangement: str = Matter.Arrangement.HOURLY,
+    flat_fee: Decimal | str | None = None,
+    fee_cap: Decimal | str | None = None,
+) -> Matter:
+    require(actor, Action.MANAGE_CLIENTS)
+    minor_unit_places(currency)  # refuses unknown currencies
+    if Matter.objects.filter(number=number).exists():
+        raise InvalidEntry(f"matter number {number} is taken", field="number")
+    if arrangement not in Matter.Arrangement.values:
+        raise InvalidEntry(f"unknown billing arrangement {arrangement!r}", field="arrangement")
+    fee = to_decimal(flat_fee) if flat_fee is not None else None
+    cap = to_decimal(fee_cap) if fee_cap is not None else None
+    if arrangement == Matter.Arrangement.FLAT_FEE and (fee is None or fee <= 0):
+        raise InvalidEntry("a flat-fee matter needs a positive flat fee", field="flat_fee")
+    if arrangement == Matter.Arrangement.CAPPED and (cap is None or cap <= 0):
+        raise InvalidEntry("a capped matter needs a positive fee cap", field="fee_cap")
+    return Matter.objects.create(
+        client=client,
+        number=number,
+        name=name,
+        responsible_attorney=responsible_attorney,
+        opened_on=opened_on,
+        client_matter_id=client_matter_id,
+        currency=currency,
+        arrangement=arrangement,
+        flat_fee=fee,
+        fee_cap=cap,
+    )
+
+
+def close_matter(actor: User | None, matter: Matter, closed_on: date) -> Matter:
+    """Closing stops new work; work already recorded can still be billed."""
+    require(actor, Action.MANAGE_CLIENTS)
+    with transaction.atomic():
+        matter = Matter.objects.select_for_update().get(pk=matter.pk)
+        matter.status = Matter.Status.CLOSED
+        matter.closed_on = closed_on
+        matter.save()
+    return matter

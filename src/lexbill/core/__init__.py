@@ -1,0 +1,1 @@
+"""Billing rules kept free of Django so they can be proven with fast property tests."""

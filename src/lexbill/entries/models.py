@@ -1,0 +1,88 @@
+"""Work captured for billing: time entries and expenses (disbursements)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from lexbill.clients.models import Matter
+from lexbill.fields import FixedDecimalField
+from lexbill.firm.models import Timekeeper
+
+
+class Billable(models.TextChoices):
+    BILLABLE = "billable", "Billable"
+    NO_CHARGE = "no_charge", "No charge (shown on the bill at zero)"
+    NON_BILLABLE = "non_billable", "Non-billable (never on a bill)"
+
+
+class BillingState(models.TextChoices):
+    """Where an entry is in the cycle; a bill run takes ``unbilled`` work only."""
+
+    UNBILLED = "unbilled"
+    PREBILLED = "prebilled"
+    BILLED = "billed"
+
+
+class TimeEntry(models.Model):
+    matter = models.ForeignKey(Matter, on_delete=models.PROTECT, related_name="time_entries")
+    timekeeper = models.ForeignKey(Timekeeper, on_delete=models.PROTECT, related_name="time_entries")
+    work_date = models.DateField()
+    duration_seconds = models.PositiveIntegerField(help_text="raw duration as worked")
+    billed_minutes = models.PositiveIntegerField(
+        help_text="duration rounded to the billing increment"
+    )
+    narrative = models.TextField()
+    task_code = models.CharField(max_length=10, blank=True)
+    activity_code = models.CharField(max_length=10, blank=True)
+    billable = models.CharField(max_length=12, choices=Billable.choices, default=Billable.BILLABLE)
+    state = models.CharField(
+        max_length=10, choices=BillingState.choices, default=BillingState.UNBILLED
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name_plural = "time entries"
+        indexes = [
+            models.Index(fields=["matter", "work_date"]),
+            models.Index(fields=["timekeeper", "work_date"]),
+            models.Index(
+                fields=["work_date"], name="time_unbilled_idx", condition=Q(state="unbilled")
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.work_date} {self.timekeeper_id} {self.billed_minutes}m {self.narrative[:40]}"
+
+
+class Expense(models.Model):
+    matter = models.ForeignKey(Matter, on_delete=models.PROTECT, related_name="expenses")
+    timekeeper = models.ForeignKey(
+        Timekeeper, null=True, blank=True, on_delete=models.PROTECT, related_name="expenses"
+    )
+    date = models.DateField()
+    expense_code = models.CharField(max_length=10)
+    quantity = FixedDecimalField(places=4, default=1)
+    unit_cost = FixedDecimalField(places=4)
+    description = models.TextField()
+    billable = models.CharField(max_length=12, choices=Billable.choices, default=Billable.BILLABLE)
+    state = models.CharField(
+        max_length=10, choices=BillingState.choices, default=BillingState.UNBILLED
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["matter", "date"]),
+            models.Index(fields=["date"], name="expense_unbilled_idx", condition=Q(state="unbilled")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.expense_code} {self.description[:40]}"

@@ -1,0 +1,141 @@
+"""Posting payments and allocating them to invoices; balances are never stored, only summed."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from lexbill.billing.models import Invoice
+from lexbill.billing.selectors import open_invoices, unapplied_credit
+from lexbill.clients.models import Client
+from lexbill.core.allocation import (
+    Allocation,
+    AllocationPlan,
+    OpenInvoice,
+    allocate_oldest_first,
+    check_allocations,
+)
+from lexbill.core.errors import AllocationError, InvalidEntry
+from lexbill.core.money import round_money, to_decimal
+from lexbill.firm.models import User
+from lexbill.firm.permissions import Action, require
+from lexbill.receivables.models import Payment, PaymentAllocation
+
+
+def _open(client: Client) -> tuple[list[OpenInvoice], dict[str, int]]:
+    invoices = open_invoices(client)
+    return (
+        [
+            OpenInvoice(
+                invoice_id=inv.pk,
+                number=inv.number,
+                issued_on=inv.issued_on,
+                balance=inv.balance,  # type: ignore[attr-defined]
+            )
+            for inv in invoices
+        ],
+        {inv.number: inv.pk for inv in invoices},
+    )
+
+
+def _plan(
+    client: Client, amount: Decimal, allocations: Sequence[tuple[str, Decimal | str]] | None
+) -> AllocationPlan:
+    items, id_of = _open(client)
+    if not allocations:
+        return allocate_oldest_first(amount, items) if items else AllocationPlan((), amount)
+    wanted = []
+    for number, value in allocations:
+        if number not in id_of:
+            known = Invoice.objects.filter(number=number, client=client).exists()
+            raise AllocationError(
+                f"invoice {number} is {'already paid' if known else 'not an invoice of this client'}",
+                field="allocation",
+            )
+        wanted.append(Allocation(invoice_id=id_of[number], amount=to_decimal(value)))
+    return check_allocations(amount, wanted, items)
+
+
+def post_payment(
+    actor: User | None,
+    client: Client,
+    amount: Decimal | str,
+    received_on: date,
+    *,
+    allocations: Sequence[tuple[str, Decimal | str]] | None = None,
+    method: str = "check",
+    reference: str = "",
+    currency: str | None = None,
+) -> Payment:
+    """Post a payment; allocate it oldest-first unless told how; the rest is unapplied credit.
+
+    The client row is locked first, so two clerks posting at once can't both spend one balance.
+    """
+    require(actor, Action.POST_PAYMENT)
+    value = to_decimal(amount)
+    with transaction.atomic():
+        locked = Client.objects.select_for_update().get(pk=client.pk)
+        currency = currency or _client_currency(locked)
+        if value <= 0 or value != round_money(value, currency):
+            raise InvalidEntry(f"payment must be a positive amount in {currency}", field="amount")
+        plan = _plan(locked, value, allocations)
+        payment = Payment.objects.create(
+            client=locked,
+            received_on=received_on,
+            amount=value,
+            currency=currency,
+            method=method,
+            reference=reference,
+            posted_at=timezone.now(),
+            posted_by=actor,
+        )
+        _allocate(payment, plan.allocations)
+    return payment
+
+
+def _allocate(payment: Payment, allocations: Sequence[Allocation]) -> None:
+    now = timezone.now()
+    for allocation in allocations:
+        PaymentAllocation.objects.create(
+            payment=payment, invoice_id=allocation.invoice_id, amount=allocation.amount, allocated_at=now
+        )
+
+
+def apply_unapplied_credit(actor: User | None, client: Client) -> Decimal:
+    """Spend the client's unapplied credit on open invoices, oldest payment and invoice first."""
+    require(actor, Action.POST_PAYMENT)
+    applied = Decimal(0)
+    with transaction.atomic():
+        locked = Client.objects.select_for_update().get(pk=client.pk)
+        credit = unapplied_credit(locked)
+        if credit <= 0:
+            return applied
+        items, _ = _open(locked)
+        if not items:
+            return applied
+        plan = allocate_oldest_first(credit, items)
+        pending = list(plan.allocations)
+        for payment in Payment.objects.filter(client=locked).order_by("received_on", "id"):
+            free = payment.amount - sum(
+                (a.amount for a in payment.allocations.all()), Decimal(0)
+            )
+            while free > 0 and pending:
+                head = pending[0]
+                take = min(free, head.amount)
+                _allocate(payment, [Allocation(head.invoice_id, take)])
+                applied += take
+                free -= take
+                if take == head.amount:
+                    pending.pop(0)
+                else:
+                    pending[0] = Allocation(head.invoice_id, head.amount - take)
+    return applied
+
+
+def _client_currency(client: Client) -> str:
+    matter = client.matters.order_by("pk").first()
+    return matter.currency if matter else "USD"
