@@ -29,12 +29,7 @@ def _secret_key() -> str:
 
 
 def database_url() -> str:
-    """Tests may point at another database than the one the app serves from."""
-    return (
-        os.environ.get("LEXBILL_TEST_DATABASE_URL")
-        if os.environ.get("LEXBILL_TESTING") and os.environ.get("LEXBILL_TEST_DATABASE_URL")
-        else os.environ.get("LEXBILL_DATABASE_URL")
-    ) or f"sqlite:///{DATA_DIR / 'lexbill.sqlite3'}"
+    return os.environ.get("LEXBILL_DATABASE_URL") or f"sqlite:///{DATA_DIR / 'lexbill.sqlite3'}"
 
 
 SECRET_KEY = _secret_key()

@@ -1,3 +1,5 @@
+import operator
+from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
@@ -83,16 +85,14 @@ def test_rounding_an_already_rounded_amount_changes_nothing(amount: Decimal) -> 
     assert round_money(amount) == amount
 
 
-def test_mixing_currencies_raises_rather_than_adding() -> None:
-    dollars, euros = Money.of("1.00", "USD"), Money.of("1.00", "EUR")
+@pytest.mark.parametrize(
+    "combine", [operator.add, operator.sub, operator.lt, operator.le, operator.gt, operator.ge]
+)
+def test_mixing_currencies_raises_rather_than_combining(
+    combine: Callable[[Money, Money], object],
+) -> None:
     with pytest.raises(CurrencyMismatch):
-        dollars + euros  # noqa: B018
-    with pytest.raises(CurrencyMismatch):
-        dollars - euros  # noqa: B018
-    with pytest.raises(CurrencyMismatch):
-        dollars < euros  # noqa: B018
-    with pytest.raises(CurrencyMismatch):
-        dollars >= euros  # noqa: B018
+        combine(Money.of("1.00", "USD"), Money.of("1.00", "EUR"))
 
 
 def test_money_adds_subtracts_negates_and_compares_within_a_currency() -> None:

@@ -206,7 +206,9 @@ def test_overrides_for_another_matter_client_or_timekeeper_do_not_apply() -> Non
 
 def test_a_future_matter_rate_does_not_hide_one_already_in_force() -> None:
     rows = [
-        _row(RateLevel.MATTER, "600", matter_id=10, timekeeper_id=30, effective_from=date(2025, 1, 1)),
+        _row(
+            RateLevel.MATTER, "600", matter_id=10, timekeeper_id=30, effective_from=date(2025, 1, 1)
+        ),
         _row(RateLevel.MATTER, "550", matter_id=10, classification="partner"),
     ]
     resolved = RateBook(rows).resolve(_query())

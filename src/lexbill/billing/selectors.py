@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db.models import OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models import ExpressionWrapper, F, OuterRef, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from lexbill.billing.models import CreditNote, Invoice, InvoiceDelivery, LineKind
@@ -33,7 +33,11 @@ def with_balances(invoices: QuerySet[Invoice]) -> QuerySet[Invoice]:
     return invoices.annotate(
         credited=_sum_of(CreditNote, "total"),
         paid=_sum_of(PaymentAllocation, "amount"),
-    ).annotate(balance=Coalesce("total", _ZERO) - Coalesce("credited", _ZERO) - Coalesce("paid", _ZERO))
+    ).annotate(
+        balance=ExpressionWrapper(
+            F("total") - F("credited") - F("paid"), output_field=FixedDecimalField(places=2)
+        )
+    )
 
 
 def invoice_status(invoice: Invoice) -> str:

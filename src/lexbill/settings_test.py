@@ -1,0 +1,19 @@
+"""Settings for the test suite: the database comes from LEXBILL_TEST_DATABASE_URL.
+
+Unset, tests run on SQLite; CI runs the suite once more with PostgreSQL's URL.
+"""
+
+import os
+
+os.environ.setdefault("LEXBILL_SECRET_KEY", "test-only-secret-key-not-for-production")
+
+import dj_database_url  # noqa: E402
+
+from lexbill.settings import *  # noqa: E402,F403
+from lexbill.settings import DATA_DIR  # noqa: E402
+
+_url = os.environ.get("LEXBILL_TEST_DATABASE_URL") or f"sqlite:///{DATA_DIR / 'test.sqlite3'}"
+DATABASES = {"default": dj_database_url.parse(_url)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 30}
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

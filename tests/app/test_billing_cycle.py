@@ -1,0 +1,115 @@
+"""The core cycle through the services: time → bill run → review → invoice → payment."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from lexbill.billing.bill_run import run_bill_run
+from lexbill.billing.invoicing import finalize_prebill, issue_credit_note
+from lexbill.billing.models import Invoice, Prebill, PrebillLine
+from lexbill.billing.prebills import adjust_line, approve_prebill, prebill_figures, set_line_treatment
+from lexbill.billing.selectors import client_balance, with_balances
+from lexbill.core.increments import hours_to_seconds
+from lexbill.entries.models import BillingState, TimeEntry
+from lexbill.entries.services import ExpenseDraft, TimeDraft, record_expense, record_time
+from lexbill.receivables.services import post_payment
+
+
+def _time(f: Any, matter: Any, tk: Any, day: date, hours: str, text: str = "Draft brief") -> TimeEntry:
+    return record_time(
+        f.clara,
+        TimeDraft(matter, tk, day, hours_to_seconds(hours), text, task_code="L120", activity_code="A103"),
+    )
+
+
+def test_a_time_entry_becomes_a_paid_invoice(small_firm: Any) -> None:
+    f = small_firm
+    _time(f, f.acme_hourly, f.partner, date(2026, 3, 2), "1.25")
+    _time(f, f.acme_hourly, f.paralegal, date(2026, 3, 3), "0.33")
+    record_expense(
+        f.clara, ExpenseDraft(f.acme_hourly, date(2026, 3, 4), "E101", "120", "0.10", "Copies")
+    )
+    run = run_bill_run(f.sam, date(2026, 3, 31))
+    assert (run.prebill_count, run.time_line_count, run.expense_line_count) == (1, 2, 1)
+    prebill = Prebill.objects.get(run=run)
+    figures = prebill_figures(prebill)
+    # 1.3 h × 500 + 0.4 h × 150 + 120 × 0.10
+    assert figures.totals.total == Decimal("650.00") + Decimal("60.00") + Decimal("12.00")
+    approve_prebill(f.carol, prebill)
+    invoice = finalize_prebill(f.sam, prebill, issued_on=date(2026, 4, 1))
+    assert invoice.total == figures.totals.total
+    assert invoice.due_on == date(2026, 5, 1)
+    assert set(TimeEntry.objects.values_list("state", flat=True)) == {BillingState.BILLED}
+    post_payment(f.clara, f.acme, invoice.total, date(2026, 4, 20))
+    assert client_balance(f.acme).net == 0
+    assert with_balances(Invoice.objects.filter(pk=invoice.pk)).get().balance == 0
+
+
+def test_running_the_same_bill_run_twice_creates_nothing_twice(small_firm: Any) -> None:
+    f = small_firm
+    _time(f, f.acme_hourly, f.partner, date(2026, 3, 2), "1")
+    first = run_bill_run(f.sam, date(2026, 3, 31))
+    second = run_bill_run(f.sam, date(2026, 3, 31))
+    assert first.time_line_count == 1
+    assert (second.prebill_count, second.time_line_count) == (0, 0)
+    assert PrebillLine.objects.count() == 1
+
+
+def test_a_capped_matter_shows_the_cap_as_an_adjustment(small_firm: Any) -> None:
+    f = small_firm
+    _time(f, f.acme_capped, f.partner, date(2026, 3, 2), "3")  # 1,500 against a 1,000 cap
+    run = run_bill_run(f.sam, date(2026, 3, 31))
+    prebill = Prebill.objects.get(run=run)
+    figures = prebill_figures(prebill)
+    assert figures.fee_adjustment == Decimal("-500.00")
+    approve_prebill(f.carol, prebill)
+    invoice = finalize_prebill(f.sam, prebill)
+    assert invoice.total == Decimal("1000.00")
+    assert invoice.lines.filter(kind="fee_adjustment").get().total == Decimal("-500.00")
+
+
+def test_write_down_no_charge_and_hold_change_the_bill(small_firm: Any) -> None:
+    f = small_firm
+    a = _time(f, f.acme_hourly, f.partner, date(2026, 3, 2), "1")
+    b = _time(f, f.acme_hourly, f.partner, date(2026, 3, 3), "1")
+    c = _time(f, f.acme_hourly, f.partner, date(2026, 3, 4), "1")
+    run = run_bill_run(f.sam, date(2026, 3, 31))
+    line_a, line_b, line_c = (PrebillLine.objects.get(time_entry=e) for e in (a, b, c))
+    adjust_line(f.sam, line_a, "-100.00", "courtesy discount")
+    set_line_treatment(f.sam, line_b, "no_charge")
+    set_line_treatment(f.sam, line_c, "hold")
+    prebill = Prebill.objects.get(run=run)
+    approve_prebill(f.carol, prebill)
+    invoice = finalize_prebill(f.sam, prebill)
+    assert invoice.total == Decimal("400.00")
+    c.refresh_from_db()
+    assert c.state == BillingState.UNBILLED
+    assert run_bill_run(f.sam, date(2026, 3, 31)).time_line_count == 1
+
+
+def test_a_credit_note_reduces_the_balance_and_leaves_the_invoice_unchanged(small_firm: Any) -> None:
+    f = small_firm
+    _time(f, f.acme_hourly, f.partner, date(2026, 3, 2), "1")
+    prebill = Prebill.objects.get(run=run_bill_run(f.sam, date(2026, 3, 31)))
+    approve_prebill(f.carol, prebill)
+    invoice = finalize_prebill(f.sam, prebill)
+    issue_credit_note(f.carol, invoice, "100.00", "billing error")
+    invoice.refresh_from_db()
+    assert invoice.total == Decimal("500.00")
+    assert client_balance(f.acme).balance_due == Decimal("400.00")
+
+
+def test_closed_matter_refuses_time(small_firm: Any) -> None:
+    from lexbill.clients.services import close_matter
+    from lexbill.core.errors import InvalidEntry
+
+    f = small_firm
+    close_matter(None, f.acme_hourly, date(2026, 2, 1))
+    f.acme_hourly.refresh_from_db()
+    with pytest.raises(InvalidEntry, match="closed"):
+        _time(f, f.acme_hourly, f.partner, date(2026, 3, 2), "1")
+    assert TimeEntry.objects.count() == 0
