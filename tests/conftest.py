@@ -56,16 +56,42 @@ def small_firm(db: Any) -> SmallFirm:
     globex = create_client(
         None, "C002", "Globex GmbH", tax_rate_percent=Decimal("19"), tax_label="VAT"
     )
-    acme_hourly = open_matter(None, acme, "C001-001", "Acme v. Roadrunner", partner, opened_on=start)
+    acme_hourly = open_matter(
+        None, acme, "C001-001", "Acme v. Roadrunner", partner, opened_on=start
+    )
     acme_capped = open_matter(
-        None, acme, "C001-002", "Acme merger", partner, opened_on=start,
-        arrangement="capped", fee_cap="1000.00",
+        None,
+        acme,
+        "C001-002",
+        "Acme merger",
+        partner,
+        opened_on=start,
+        arrangement="capped",
+        fee_cap="1000.00",
     )
     globex_flat = open_matter(
-        None, globex, "C002-001", "Globex lease", partner, opened_on=start,
-        arrangement="flat_fee", flat_fee="2500.00",
+        None,
+        globex,
+        "C002-001",
+        "Globex lease",
+        partner,
+        opened_on=start,
+        arrangement="flat_fee",
+        flat_fee="2500.00",
     )
     return SmallFirm(
-        firm, alice, carol, sam, clara, pat, partner, associate, paralegal,
-        acme, globex, acme_hourly, acme_capped, globex_flat,
+        firm,
+        alice,
+        carol,
+        sam,
+        clara,
+        pat,
+        partner,
+        associate,
+        paralegal,
+        acme,
+        globex,
+        acme_hourly,
+        acme_capped,
+        globex_flat,
     )

@@ -13,12 +13,16 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models.expressions import Combinable
 
 
 class FixedDecimalField(models.BigIntegerField):  # type: ignore[type-arg]
     """A Decimal with ``places`` decimal places, stored as an integer of 10**-places units."""
 
     description = "Fixed-point decimal stored as a scaled integer"
+    # What django-stubs' mypy plugin reads as the Python-side types of the field.
+    _pyi_private_set_type: Decimal | int | str | Combinable  # type: ignore[assignment]
+    _pyi_private_get_type: Decimal  # type: ignore[assignment]
 
     def __init__(self, *args: Any, places: int = 2, **kwargs: Any) -> None:
         self.places = places

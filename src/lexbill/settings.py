@@ -34,7 +34,9 @@ def database_url() -> str:
 
 SECRET_KEY = _secret_key()
 DEBUG = os.environ.get("LEXBILL_DEBUG", "") == "1"
-ALLOWED_HOSTS = [h for h in os.environ.get("LEXBILL_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
+ALLOWED_HOSTS = [
+    h for h in os.environ.get("LEXBILL_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h
+]
 
 INSTALLED_APPS = [
     "django.contrib.admin",

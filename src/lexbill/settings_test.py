@@ -7,10 +7,10 @@ import os
 
 os.environ.setdefault("LEXBILL_SECRET_KEY", "test-only-secret-key-not-for-production")
 
-import dj_database_url  # noqa: E402
+import dj_database_url
 
-from lexbill.settings import *  # noqa: E402,F403
-from lexbill.settings import DATA_DIR  # noqa: E402
+from lexbill.settings import *  # noqa: F403
+from lexbill.settings import DATA_DIR
 
 _url = os.environ.get("LEXBILL_TEST_DATABASE_URL") or f"sqlite:///{DATA_DIR / 'test.sqlite3'}"
 DATABASES = {"default": dj_database_url.parse(_url)}

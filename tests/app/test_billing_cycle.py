@@ -11,7 +11,12 @@ import pytest
 from lexbill.billing.bill_run import run_bill_run
 from lexbill.billing.invoicing import finalize_prebill, issue_credit_note
 from lexbill.billing.models import Invoice, Prebill, PrebillLine
-from lexbill.billing.prebills import adjust_line, approve_prebill, prebill_figures, set_line_treatment
+from lexbill.billing.prebills import (
+    adjust_line,
+    approve_prebill,
+    prebill_figures,
+    set_line_treatment,
+)
 from lexbill.billing.selectors import client_balance, with_balances
 from lexbill.core.increments import hours_to_seconds
 from lexbill.entries.models import BillingState, TimeEntry
@@ -19,10 +24,14 @@ from lexbill.entries.services import ExpenseDraft, TimeDraft, record_expense, re
 from lexbill.receivables.services import post_payment
 
 
-def _time(f: Any, matter: Any, tk: Any, day: date, hours: str, text: str = "Draft brief") -> TimeEntry:
+def _time(
+    f: Any, matter: Any, tk: Any, day: date, hours: str, text: str = "Draft brief"
+) -> TimeEntry:
     return record_time(
         f.clara,
-        TimeDraft(matter, tk, day, hours_to_seconds(hours), text, task_code="L120", activity_code="A103"),
+        TimeDraft(
+            matter, tk, day, hours_to_seconds(hours), text, task_code="L120", activity_code="A103"
+        ),
     )
 
 
@@ -91,7 +100,9 @@ def test_write_down_no_charge_and_hold_change_the_bill(small_firm: Any) -> None:
     assert run_bill_run(f.sam, date(2026, 3, 31)).time_line_count == 1
 
 
-def test_a_credit_note_reduces_the_balance_and_leaves_the_invoice_unchanged(small_firm: Any) -> None:
+def test_a_credit_note_reduces_the_balance_and_leaves_the_invoice_unchanged(
+    small_firm: Any,
+) -> None:
     f = small_firm
     _time(f, f.acme_hourly, f.partner, date(2026, 3, 2), "1")
     prebill = Prebill.objects.get(run=run_bill_run(f.sam, date(2026, 3, 31)))

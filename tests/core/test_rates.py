@@ -1,3 +1,4 @@
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -72,6 +73,27 @@ queries = st.builds(
     currency=currencies,
 )
 
+
+@st.composite
+def tables_with_a_query(draw: st.DrawFn) -> tuple[list[RateRow], RateQuery]:
+    """Often aims the query at a row in the table, so most examples resolve to something."""
+    rows = draw(rate_tables)
+    q = draw(queries)
+    aim_at_a_row: bool = draw(st.booleans())
+    if rows and aim_at_a_row:
+        anchor = draw(st.sampled_from(rows))
+        q = replace(
+            q,
+            work_date=max(q.work_date, anchor.effective_from),
+            currency=anchor.currency,
+            matter_id=anchor.matter_id or q.matter_id,
+            client_id=anchor.client_id or q.client_id,
+            timekeeper_id=anchor.timekeeper_id or q.timekeeper_id,
+            classification=anchor.classification or q.classification,
+        )
+    return rows, q
+
+
 # Precedence written out independently of the module under test: lower rank is more specific.
 RANK = {
     (RateLevel.MATTER, "timekeeper"): 0,
@@ -99,19 +121,21 @@ def _in_force_for(row: RateRow, q: RateQuery) -> bool:
     return row.classification == q.classification
 
 
-@given(rate_tables, st.lists(queries, min_size=1, max_size=10))
+@given(tables_with_a_query(), st.lists(queries, max_size=10))
 def test_the_rate_book_agrees_with_the_brute_force_reference(
-    rows: list[RateRow], qs: list[RateQuery]
+    table_and_query: tuple[list[RateRow], RateQuery], more_queries: list[RateQuery]
 ) -> None:
+    rows, aimed = table_and_query
     book = RateBook(rows)
-    for q in qs:
+    for q in [aimed, *more_queries]:
         assert book.resolve(q) == resolve_rate_reference(rows, q)
 
 
-@given(rate_tables, queries)
+@given(tables_with_a_query())
 def test_the_resolved_rate_comes_from_the_most_specific_level_in_force(
-    rows: list[RateRow], q: RateQuery
+    table_and_query: tuple[list[RateRow], RateQuery],
 ) -> None:
+    rows, q = table_and_query
     resolved = RateBook(rows).resolve(q)
     in_force = [row for row in rows if _in_force_for(row, q)]
     if resolved is None:
@@ -128,17 +152,21 @@ def test_the_resolved_rate_comes_from_the_most_specific_level_in_force(
     )
 
 
-@given(rate_tables, queries)
+@given(tables_with_a_query())
 def test_a_rate_taking_effect_after_the_work_date_is_never_used(
-    rows: list[RateRow], q: RateQuery
+    table_and_query: tuple[list[RateRow], RateQuery],
 ) -> None:
+    rows, q = table_and_query
     resolved = RateBook(rows).resolve(q)
     if resolved is not None:
         assert resolved.effective_from <= q.work_date
 
 
-@given(rate_tables, queries)
-def test_only_rates_in_the_matter_currency_are_used(rows: list[RateRow], q: RateQuery) -> None:
+@given(tables_with_a_query())
+def test_only_rates_in_the_matter_currency_are_used(
+    table_and_query: tuple[list[RateRow], RateQuery],
+) -> None:
+    rows, q = table_and_query
     resolved = RateBook(rows).resolve(q)
     if resolved is not None:
         assert resolved.currency == q.currency

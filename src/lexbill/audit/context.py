@@ -21,7 +21,7 @@ def current_channel() -> str:
 
 @contextmanager
 def acting_as(user: Any | None, via: str) -> Iterator[None]:
-    """Attribute every change inside the block to ``user``, arriving through ``via`` (web, cli...)."""
+    """Attribute every change inside the block to ``user``, arriving through ``via`` (web, cli)."""
     token_actor = _actor.set(user)
     token_via = _via.set(via)
     try:

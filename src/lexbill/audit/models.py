@@ -35,7 +35,8 @@ class AuditRecord(ImmutableModel):
         indexes = [models.Index(fields=["model", "object_id"])]
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name or 'system'} {self.action} {self.model}#{self.object_id}"
+        who = self.actor_name or "system"
+        return f"{self.at:%Y-%m-%d %H:%M} {who} {self.action} {self.model}#{self.object_id}"
 
     def changed_fields(self) -> dict[str, tuple[Any, Any]]:
         before = self.before or {}

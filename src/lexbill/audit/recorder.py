@@ -37,4 +37,6 @@ def record(
 
 def record_event(model: str, object_id: Any, summary: str, **details: Any) -> AuditRecord:
     """A business event that is not a single row change, e.g. a bill run over a million entries."""
-    return record(AuditRecord.Action.EVENT, model, object_id, after=details or None, summary=summary)
+    return record(
+        AuditRecord.Action.EVENT, model, object_id, after=details or None, summary=summary
+    )

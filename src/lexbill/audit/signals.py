@@ -46,7 +46,9 @@ def _after_save(
         changed = {k for k in after if before.get(k) != after.get(k)}
         if not changed or changed <= {"last_login"}:
             return
-    record("create" if created else "update", _label(instance), instance.pk, before=before, after=after)
+    record(
+        "create" if created else "update", _label(instance), instance.pk, before=before, after=after
+    )
 
 
 def _after_delete(sender: type[models.Model], instance: models.Model, **kwargs: Any) -> None:

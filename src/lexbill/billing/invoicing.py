@@ -39,15 +39,15 @@ from lexbill.firm.permissions import Action, require
 from lexbill.firm.services import get_firm, next_number
 
 
-def finalize_prebill(actor: User | None, prebill: Prebill, issued_on: date | None = None) -> Invoice:
+def finalize_prebill(
+    actor: User | None, prebill: Prebill, issued_on: date | None = None
+) -> Invoice:
     """Turn an approved pre-bill into a numbered, frozen invoice, in one transaction."""
     firm = get_firm()
     issued_on = issued_on or timezone.localdate()
     with transaction.atomic():
         locked = (
-            Prebill.objects.select_for_update()
-            .select_related("matter__client")
-            .get(pk=prebill.pk)
+            Prebill.objects.select_for_update().select_related("matter__client").get(pk=prebill.pk)
         )
         require_prebill_access(actor, locked, Action.FINALIZE_INVOICE)
         set_status(locked, PrebillStatus.FINALIZED)

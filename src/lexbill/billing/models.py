@@ -41,7 +41,15 @@ class Rate(models.Model):
         indexes = [models.Index(fields=["level", "effective_from"])]
         constraints = [
             models.UniqueConstraint(
-                fields=["level", "matter", "client", "timekeeper", "classification", "currency", "effective_from"],
+                fields=[
+                    "level",
+                    "matter",
+                    "client",
+                    "timekeeper",
+                    "classification",
+                    "currency",
+                    "effective_from",
+                ],
                 name="one_rate_per_key_and_date",
                 nulls_distinct=False,
             ),
@@ -201,12 +209,12 @@ class Invoice(ImmutableModel):
 
     @property
     def balance_forward(self) -> Decimal:
-        return self.previous_balance - self.payments_received
+        return Decimal(self.previous_balance - self.payments_received)
 
     @property
     def total_due(self) -> Decimal:
         """What the client owes on the matter once this invoice is issued, as printed on it."""
-        return self.balance_forward + self.total
+        return Decimal(self.balance_forward + self.total)
 
 
 class InvoiceLine(ImmutableModel):

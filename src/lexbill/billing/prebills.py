@@ -73,12 +73,15 @@ def require_prebill_access(actor: User | None, prebill: Prebill, action: Action)
 
 
 def _locked_line(actor: User | None, line: PrebillLine) -> PrebillLine:
-    locked = PrebillLine.objects.select_for_update().select_related("prebill__matter").get(pk=line.pk)
+    locked = (
+        PrebillLine.objects.select_for_update().select_related("prebill__matter").get(pk=line.pk)
+    )
     prebill = Prebill.objects.select_for_update().get(pk=locked.prebill_id)
     require_prebill_access(actor, prebill, Action.EDIT_PREBILL)
     if prebill.status not in EDITABLE:
         raise InvalidTransition(
-            f"pre-bill {prebill.pk} is {prebill.status}; send it back before editing", field="status"
+            f"pre-bill {prebill.pk} is {prebill.status}; send it back before editing",
+            field="status",
         )
     return locked
 
@@ -95,7 +98,7 @@ def edit_line(
     activity_code: str | None = None,
     expense_code: str | None = None,
 ) -> PrebillLine:
-    """Change what a line bills; its amount is recomputed, the source entry keeps what was worked."""
+    """Change what a line bills; the amount is recomputed, the entry keeps what was worked."""
     with transaction.atomic():
         locked = _locked_line(actor, line)
         currency = locked.prebill.matter.currency
@@ -154,7 +157,9 @@ def adjust_line(
         locked = _locked_line(actor, line)
         currency = locked.prebill.matter.currency
         if value != round_money(value, currency):
-            raise InvalidEntry(f"adjustment must be in whole {currency} minor units", field="adjustment")
+            raise InvalidEntry(
+                f"adjustment must be in whole {currency} minor units", field="adjustment"
+            )
         if value != 0 and not reason.strip():
             raise InvalidEntry("a write-down or write-up needs a reason", field="reason")
         locked.adjustment = value
@@ -177,7 +182,9 @@ def set_line_treatment(actor: User | None, line: PrebillLine, treatment: str) ->
 
 def _comment(prebill: Prebill, actor: User | None, action: str, text: str, at: datetime) -> None:
     if text.strip():
-        PrebillComment.objects.create(prebill=prebill, author=actor, action=action, text=text, at=at)
+        PrebillComment.objects.create(
+            prebill=prebill, author=actor, action=action, text=text, at=at
+        )
 
 
 def approve_prebill(actor: User | None, prebill: Prebill, comment: str = "") -> Prebill:
@@ -268,9 +275,7 @@ def prebill_figures(prebill: Prebill) -> PrebillFigures:
     billed = [line for line in lines if line.treatment != LineTreatment.HOLD]
     inputs = line_inputs(billed)
     matter = prebill.matter
-    fees = sum(
-        (i.total for i in inputs if i.kind == CoreKind.TIME), Decimal(0)
-    )
+    fees = sum((i.total for i in inputs if i.kind == CoreKind.TIME), Decimal(0))
     adj, label = fee_adjustment_for(matter, fees)
     if adj:
         inputs.append(LineInput(kind=CoreKind.FEE_ADJUSTMENT, amount=adj))

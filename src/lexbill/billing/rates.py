@@ -32,7 +32,7 @@ def set_rate(
     timekeeper: Timekeeper | None = None,
     classification: str = "",
 ) -> Rate:
-    """Add a rate in force from a date; rates are never edited back in time, a new row supersedes."""
+    """Add a rate in force from a date; rates are not edited back in time, a new row supersedes."""
     require(actor, Action.MANAGE_RATES)
     minor_unit_places(currency)
     row = RateRow(  # validates the key shape for the level
@@ -118,7 +118,9 @@ def load_ratebook() -> RateBook:
 
 def rate_for(matter: Matter, timekeeper: Timekeeper, work_date: date) -> ResolvedRate | None:
     """The rate in force for one entry, from only the rows that could apply to it."""
-    candidates = Rate.objects.filter(effective_from__lte=work_date, currency=matter.currency).filter(
+    candidates = Rate.objects.filter(
+        effective_from__lte=work_date, currency=matter.currency
+    ).filter(
         Q(level=RateLevel.MATTER, matter=matter)
         | Q(level=RateLevel.CLIENT, client_id=matter.client_id)
         | Q(level=RateLevel.TIMEKEEPER, timekeeper=timekeeper)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db.models import ExpressionWrapper, F, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models import ExpressionWrapper, F, Model, OuterRef, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from lexbill.billing.models import CreditNote, Invoice, InvoiceDelivery, LineKind
@@ -15,9 +15,9 @@ from lexbill.fields import FixedDecimalField
 _ZERO = Value(0, output_field=FixedDecimalField(places=2))
 
 
-def _sum_of(model: type, amount_field: str, **filters: object) -> Coalesce:
+def _sum_of(model: type[Model], amount_field: str, **filters: object) -> Coalesce:
     total = (
-        model.objects.filter(invoice=OuterRef("pk"), **filters)
+        model._default_manager.filter(invoice=OuterRef("pk"), **filters)
         .order_by()
         .values("invoice")
         .annotate(s=Sum(amount_field))
@@ -66,20 +66,20 @@ def _account(invoices: QuerySet[Invoice], unapplied: Decimal) -> AccountBalance:
     paid = PaymentAllocation.objects.filter(invoice__in=invoices).aggregate(
         s=Coalesce(Sum("amount"), _ZERO)
     )["s"]
-    return AccountBalance(
-        invoiced=invoiced, credited=credited, paid=paid, unapplied=unapplied
-    )
+    return AccountBalance(invoiced=invoiced, credited=credited, paid=paid, unapplied=unapplied)
 
 
 def unapplied_credit(client: Client) -> Decimal:
     """Payments received and not yet allocated to any invoice."""
     from lexbill.receivables.models import Payment, PaymentAllocation
 
-    received = Payment.objects.filter(client=client).aggregate(s=Coalesce(Sum("amount"), _ZERO))["s"]
+    received = Payment.objects.filter(client=client).aggregate(s=Coalesce(Sum("amount"), _ZERO))[
+        "s"
+    ]
     allocated = PaymentAllocation.objects.filter(payment__client=client).aggregate(
         s=Coalesce(Sum("amount"), _ZERO)
     )["s"]
-    return received - allocated
+    return Decimal(received - allocated)
 
 
 def client_balance(client: Client) -> AccountBalance:
@@ -104,6 +104,6 @@ def open_invoices(client: Client) -> list[Invoice]:
     """The client's invoices with money owing, oldest first (the default payment order)."""
     return list(
         with_balances(Invoice.objects.filter(client=client))
-        .filter(balance__gt=0)
+        .filter(balance__gt=0)  # type: ignore[misc]
         .order_by("issued_on", "number")
     )

@@ -27,7 +27,9 @@ class BillingState(models.TextChoices):
 
 class TimeEntry(models.Model):
     matter = models.ForeignKey(Matter, on_delete=models.PROTECT, related_name="time_entries")
-    timekeeper = models.ForeignKey(Timekeeper, on_delete=models.PROTECT, related_name="time_entries")
+    timekeeper = models.ForeignKey(
+        Timekeeper, on_delete=models.PROTECT, related_name="time_entries"
+    )
     work_date = models.DateField()
     duration_seconds = models.PositiveIntegerField(help_text="raw duration as worked")
     billed_minutes = models.PositiveIntegerField(
@@ -81,7 +83,9 @@ class Expense(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["matter", "date"]),
-            models.Index(fields=["date"], name="expense_unbilled_idx", condition=Q(state="unbilled")),
+            models.Index(
+                fields=["date"], name="expense_unbilled_idx", condition=Q(state="unbilled")
+            ),
         ]
 
     def __str__(self) -> str:

@@ -64,12 +64,15 @@ def _check_time(draft: TimeDraft, firm: Firm, line: int | None) -> TimeEntry:
     if not draft.narrative.strip():
         raise InvalidEntry("a narrative is required", field="narrative", line=line)
     if draft.billable not in Billable.values:
-        raise InvalidEntry(f"unknown billable status {draft.billable!r}", field="billable", line=line)
+        raise InvalidEntry(
+            f"unknown billable status {draft.billable!r}", field="billable", line=line
+        )
     task = _check_code(draft.task_code, CodeKind.TASK, "task_code", line)
     activity = _check_code(draft.activity_code, CodeKind.ACTIVITY, "activity_code", line)
-    if draft.billable != Billable.NON_BILLABLE and rate_for(
-        draft.matter, draft.timekeeper, draft.work_date
-    ) is None:
+    if (
+        draft.billable != Billable.NON_BILLABLE
+        and rate_for(draft.matter, draft.timekeeper, draft.work_date) is None
+    ):
         raise NoRateInForce(
             f"no rate is in force for {draft.timekeeper.code} on matter {draft.matter.number} "
             f"on {draft.work_date}",
@@ -81,7 +84,9 @@ def _check_time(draft: TimeDraft, firm: Firm, line: int | None) -> TimeEntry:
         timekeeper=draft.timekeeper,
         work_date=draft.work_date,
         duration_seconds=draft.duration_seconds,
-        billed_minutes=billed_minutes(draft.duration_seconds, firm.increment_minutes, firm.rounding),
+        billed_minutes=billed_minutes(
+            draft.duration_seconds, firm.increment_minutes, firm.rounding
+        ),
         narrative=draft.narrative.strip(),
         task_code=task,
         activity_code=activity,
@@ -145,7 +150,14 @@ def record_time_batch(actor: User | None, drafts: Sequence[TimeDraft]) -> int:
     return len(entries)
 
 
-_EDITABLE_TIME_FIELDS = {"work_date", "duration_seconds", "narrative", "task_code", "activity_code", "billable"}
+_EDITABLE_TIME_FIELDS = {
+    "work_date",
+    "duration_seconds",
+    "narrative",
+    "task_code",
+    "activity_code",
+    "billable",
+}
 
 
 def correct_time(actor: User | None, entry: TimeEntry, **changes: object) -> TimeEntry:
@@ -224,7 +236,9 @@ def _check_expense(draft: ExpenseDraft, line: int | None) -> Expense:
     if not draft.description.strip():
         raise InvalidEntry("a description is required", field="description", line=line)
     if draft.billable not in Billable.values:
-        raise InvalidEntry(f"unknown billable status {draft.billable!r}", field="billable", line=line)
+        raise InvalidEntry(
+            f"unknown billable status {draft.billable!r}", field="billable", line=line
+        )
     return Expense(
         matter=draft.matter,
         timekeeper=draft.timekeeper,

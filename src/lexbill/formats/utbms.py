@@ -41,8 +41,10 @@ _FILES: dict[str, CodeKind] = {
 def all_codes() -> dict[str, UtbmsCode]:
     codes: dict[str, UtbmsCode] = {}
     for code_set, kind in _FILES.items():
-        text = resources.files("lexbill.formats").joinpath(f"data/utbms_{code_set}.csv").read_text(
-            encoding="utf-8"
+        text = (
+            resources.files("lexbill.formats")
+            .joinpath(f"data/utbms_{code_set}.csv")
+            .read_text(encoding="utf-8")
         )
         for row in csv.DictReader(text.splitlines()):
             codes[row["code"]] = UtbmsCode(

@@ -52,8 +52,9 @@ def _plan(
     for number, value in allocations:
         if number not in id_of:
             known = Invoice.objects.filter(number=number, client=client).exists()
+            why = "already paid" if known else "not an invoice of this client"
             raise AllocationError(
-                f"invoice {number} is {'already paid' if known else 'not an invoice of this client'}",
+                f"invoice {number} is {why}",
                 field="allocation",
             )
         wanted.append(Allocation(invoice_id=id_of[number], amount=to_decimal(value)))
@@ -101,7 +102,10 @@ def _allocate(payment: Payment, allocations: Sequence[Allocation]) -> None:
     now = timezone.now()
     for allocation in allocations:
         PaymentAllocation.objects.create(
-            payment=payment, invoice_id=allocation.invoice_id, amount=allocation.amount, allocated_at=now
+            payment=payment,
+            invoice_id=allocation.invoice_id,
+            amount=allocation.amount,
+            allocated_at=now,
         )
 
 
@@ -120,9 +124,7 @@ def apply_unapplied_credit(actor: User | None, client: Client) -> Decimal:
         plan = allocate_oldest_first(credit, items)
         pending = list(plan.allocations)
         for payment in Payment.objects.filter(client=locked).order_by("received_on", "id"):
-            free = payment.amount - sum(
-                (a.amount for a in payment.allocations.all()), Decimal(0)
-            )
+            free = payment.amount - sum((a.amount for a in payment.allocations.all()), Decimal(0))
             while free > 0 and pending:
                 head = pending[0]
                 take = min(free, head.amount)

@@ -6,48 +6,91 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Client',
+            name="Client",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.CharField(max_length=20, unique=True)),
-                ('name', models.CharField(db_index=True, max_length=200)),
-                ('address', models.TextField(blank=True)),
-                ('billing_contact', models.CharField(blank=True, max_length=150)),
-                ('billing_email', models.EmailField(blank=True, max_length=254)),
-                ('tax_rate_percent', lexbill.fields.FixedDecimalField(default=0, help_text="VAT/GST charged on this client's invoices, e.g. 20.0000", places=4)),
-                ('tax_label', models.CharField(blank=True, default='Tax', max_length=20)),
-                ('tax_id', models.CharField(blank=True, max_length=40)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.CharField(max_length=20, unique=True)),
+                ("name", models.CharField(db_index=True, max_length=200)),
+                ("address", models.TextField(blank=True)),
+                ("billing_contact", models.CharField(blank=True, max_length=150)),
+                ("billing_email", models.EmailField(blank=True, max_length=254)),
+                (
+                    "tax_rate_percent",
+                    lexbill.fields.FixedDecimalField(
+                        default=0,
+                        help_text="VAT/GST charged on this client's invoices, e.g. 20.0000",
+                        places=4,
+                    ),
+                ),
+                ("tax_label", models.CharField(blank=True, default="Tax", max_length=20)),
+                ("tax_id", models.CharField(blank=True, max_length=40)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Matter',
+            name="Matter",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.CharField(max_length=30, unique=True)),
-                ('name', models.CharField(max_length=200)),
-                ('client_matter_id', models.CharField(blank=True, max_length=60, verbose_name="client's matter ID")),
-                ('status', models.CharField(choices=[('open', 'Open'), ('closed', 'Closed')], default='open', max_length=10)),
-                ('currency', models.CharField(default='USD', max_length=3)),
-                ('arrangement', models.CharField(choices=[('hourly', 'Hourly'), ('flat_fee', 'Flat fee'), ('capped', 'Hourly with a fee cap')], default='hourly', max_length=10)),
-                ('flat_fee', lexbill.fields.FixedDecimalField(blank=True, null=True, places=2)),
-                ('fee_cap', lexbill.fields.FixedDecimalField(blank=True, null=True, places=2)),
-                ('opened_on', models.DateField()),
-                ('closed_on', models.DateField(blank=True, null=True)),
-                ('client', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='matters', to='clients.client')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.CharField(max_length=30, unique=True)),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "client_matter_id",
+                    models.CharField(blank=True, max_length=60, verbose_name="client's matter ID"),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("open", "Open"), ("closed", "Closed")],
+                        default="open",
+                        max_length=10,
+                    ),
+                ),
+                ("currency", models.CharField(default="USD", max_length=3)),
+                (
+                    "arrangement",
+                    models.CharField(
+                        choices=[
+                            ("hourly", "Hourly"),
+                            ("flat_fee", "Flat fee"),
+                            ("capped", "Hourly with a fee cap"),
+                        ],
+                        default="hourly",
+                        max_length=10,
+                    ),
+                ),
+                ("flat_fee", lexbill.fields.FixedDecimalField(blank=True, null=True, places=2)),
+                ("fee_cap", lexbill.fields.FixedDecimalField(blank=True, null=True, places=2)),
+                ("opened_on", models.DateField()),
+                ("closed_on", models.DateField(blank=True, null=True)),
+                (
+                    "client",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="matters",
+                        to="clients.client",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['number'],
+                "ordering": ["number"],
             },
         ),
     ]

@@ -5,26 +5,43 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('clients', '0001_initial'),
-        ('firm', '0001_initial'),
+        ("clients", "0001_initial"),
+        ("firm", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='matter',
-            name='responsible_attorney',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='responsible_for', to='firm.timekeeper'),
+            model_name="matter",
+            name="responsible_attorney",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="responsible_for",
+                to="firm.timekeeper",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='matter',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('arrangement', 'flat_fee'), _negated=True), ('flat_fee__isnull', False), _connector='OR'), name='flat_fee_matter_has_fee'),
+            model_name="matter",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("arrangement", "flat_fee"), _negated=True),
+                    ("flat_fee__isnull", False),
+                    _connector="OR",
+                ),
+                name="flat_fee_matter_has_fee",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='matter',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('arrangement', 'capped'), _negated=True), ('fee_cap__isnull', False), _connector='OR'), name='capped_matter_has_cap'),
+            model_name="matter",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("arrangement", "capped"), _negated=True),
+                    ("fee_cap__isnull", False),
+                    _connector="OR",
+                ),
+                name="capped_matter_has_cap",
+            ),
         ),
     ]

@@ -5,43 +5,103 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Expense',
+            name="Expense",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('date', models.DateField()),
-                ('expense_code', models.CharField(max_length=10)),
-                ('quantity', lexbill.fields.FixedDecimalField(default=1, places=4)),
-                ('unit_cost', lexbill.fields.FixedDecimalField(places=4)),
-                ('description', models.TextField()),
-                ('billable', models.CharField(choices=[('billable', 'Billable'), ('no_charge', 'No charge (shown on the bill at zero)'), ('non_billable', 'Non-billable (never on a bill)')], default='billable', max_length=12)),
-                ('state', models.CharField(choices=[('unbilled', 'Unbilled'), ('prebilled', 'Prebilled'), ('billed', 'Billed')], default='unbilled', max_length=10)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("date", models.DateField()),
+                ("expense_code", models.CharField(max_length=10)),
+                ("quantity", lexbill.fields.FixedDecimalField(default=1, places=4)),
+                ("unit_cost", lexbill.fields.FixedDecimalField(places=4)),
+                ("description", models.TextField()),
+                (
+                    "billable",
+                    models.CharField(
+                        choices=[
+                            ("billable", "Billable"),
+                            ("no_charge", "No charge (shown on the bill at zero)"),
+                            ("non_billable", "Non-billable (never on a bill)"),
+                        ],
+                        default="billable",
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("unbilled", "Unbilled"),
+                            ("prebilled", "Prebilled"),
+                            ("billed", "Billed"),
+                        ],
+                        default="unbilled",
+                        max_length=10,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
         ),
         migrations.CreateModel(
-            name='TimeEntry',
+            name="TimeEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('work_date', models.DateField()),
-                ('duration_seconds', models.PositiveIntegerField(help_text='raw duration as worked')),
-                ('billed_minutes', models.PositiveIntegerField(help_text='duration rounded to the billing increment')),
-                ('narrative', models.TextField()),
-                ('task_code', models.CharField(blank=True, max_length=10)),
-                ('activity_code', models.CharField(blank=True, max_length=10)),
-                ('billable', models.CharField(choices=[('billable', 'Billable'), ('no_charge', 'No charge (shown on the bill at zero)'), ('non_billable', 'Non-billable (never on a bill)')], default='billable', max_length=12)),
-                ('state', models.CharField(choices=[('unbilled', 'Unbilled'), ('prebilled', 'Prebilled'), ('billed', 'Billed')], default='unbilled', max_length=10)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("work_date", models.DateField()),
+                (
+                    "duration_seconds",
+                    models.PositiveIntegerField(help_text="raw duration as worked"),
+                ),
+                (
+                    "billed_minutes",
+                    models.PositiveIntegerField(
+                        help_text="duration rounded to the billing increment"
+                    ),
+                ),
+                ("narrative", models.TextField()),
+                ("task_code", models.CharField(blank=True, max_length=10)),
+                ("activity_code", models.CharField(blank=True, max_length=10)),
+                (
+                    "billable",
+                    models.CharField(
+                        choices=[
+                            ("billable", "Billable"),
+                            ("no_charge", "No charge (shown on the bill at zero)"),
+                            ("non_billable", "Non-billable (never on a bill)"),
+                        ],
+                        default="billable",
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("unbilled", "Unbilled"),
+                            ("prebilled", "Prebilled"),
+                            ("billed", "Billed"),
+                        ],
+                        default="unbilled",
+                        max_length=10,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'verbose_name_plural': 'time entries',
+                "verbose_name_plural": "time entries",
             },
         ),
     ]

@@ -6,65 +6,106 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('clients', '0002_initial'),
-        ('entries', '0001_initial'),
-        ('firm', '0001_initial'),
+        ("clients", "0002_initial"),
+        ("entries", "0001_initial"),
+        ("firm", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='expense',
-            name='created_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="expense",
+            name="created_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='expense',
-            name='matter',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='expenses', to='clients.matter'),
+            model_name="expense",
+            name="matter",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="expenses",
+                to="clients.matter",
+            ),
         ),
         migrations.AddField(
-            model_name='expense',
-            name='timekeeper',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='expenses', to='firm.timekeeper'),
+            model_name="expense",
+            name="timekeeper",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="expenses",
+                to="firm.timekeeper",
+            ),
         ),
         migrations.AddField(
-            model_name='timeentry',
-            name='created_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="timeentry",
+            name="created_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='timeentry',
-            name='matter',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='time_entries', to='clients.matter'),
+            model_name="timeentry",
+            name="matter",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="time_entries",
+                to="clients.matter",
+            ),
         ),
         migrations.AddField(
-            model_name='timeentry',
-            name='timekeeper',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='time_entries', to='firm.timekeeper'),
+            model_name="timeentry",
+            name="timekeeper",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="time_entries",
+                to="firm.timekeeper",
+            ),
         ),
         migrations.AddIndex(
-            model_name='expense',
-            index=models.Index(fields=['matter', 'date'], name='entries_exp_matter__c5bf04_idx'),
+            model_name="expense",
+            index=models.Index(fields=["matter", "date"], name="entries_exp_matter__c5bf04_idx"),
         ),
         migrations.AddIndex(
-            model_name='expense',
-            index=models.Index(condition=models.Q(('state', 'unbilled')), fields=['date'], name='expense_unbilled_idx'),
+            model_name="expense",
+            index=models.Index(
+                condition=models.Q(("state", "unbilled")),
+                fields=["date"],
+                name="expense_unbilled_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='timeentry',
-            index=models.Index(fields=['matter', 'work_date'], name='entries_tim_matter__fb955d_idx'),
+            model_name="timeentry",
+            index=models.Index(
+                fields=["matter", "work_date"], name="entries_tim_matter__fb955d_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='timeentry',
-            index=models.Index(fields=['timekeeper', 'work_date'], name='entries_tim_timekee_a29fd2_idx'),
+            model_name="timeentry",
+            index=models.Index(
+                fields=["timekeeper", "work_date"], name="entries_tim_timekee_a29fd2_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='timeentry',
-            index=models.Index(condition=models.Q(('state', 'unbilled')), fields=['work_date'], name='time_unbilled_idx'),
+            model_name="timeentry",
+            index=models.Index(
+                condition=models.Q(("state", "unbilled")),
+                fields=["work_date"],
+                name="time_unbilled_idx",
+            ),
         ),
     ]

@@ -1,0 +1,45 @@
+# Two commands do all the set-up on a fresh machine with Python 3.11:
+#   make demo   installs into .venv, creates a demo firm in data/lexbill.sqlite3, serves :8000
+#   make test   installs into .venv, runs lint, types and the whole suite on SQLite and PostgreSQL
+PY ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
+export LEXBILL_DATA_DIR ?= $(CURDIR)/data
+
+.PHONY: demo serve test test-sqlite test-postgres lint bench bench-quick clean
+
+$(BIN)/lexbill: pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+demo: $(BIN)/lexbill
+	$(BIN)/lexbill demo
+	$(BIN)/lexbill serve
+
+serve: $(BIN)/lexbill
+	$(BIN)/lexbill serve
+
+lint: $(BIN)/lexbill
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+
+test-sqlite: $(BIN)/lexbill
+	LEXBILL_TEST_DATABASE_URL= $(BIN)/pytest -q
+
+test-postgres: $(BIN)/lexbill
+	LEXBILL_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -q
+
+test: lint test-sqlite test-postgres
+
+bench: $(BIN)/lexbill
+	$(BIN)/python bench/run.py
+
+bench-quick: $(BIN)/lexbill
+	$(BIN)/python bench/run.py --quick
+
+clean:
+	rm -rf $(VENV) data bench/out

@@ -1,0 +1,685 @@
+"""The ``lexbill`` command: the billing cycle from the shell, for people and for scripts.
+
+Every command that lists or reports takes ``--json`` and then prints machine-readable JSON with
+amounts as strings. Errors a user can cause go to stderr with exit code 1; nothing is half-done,
+because each command is one service call in one transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date
+from decimal import Decimal
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+prebill_app = typer.Typer(no_args_is_help=True, help="Review pre-bills.")
+invoice_app = typer.Typer(no_args_is_help=True, help="Final invoices.")
+payment_app = typer.Typer(no_args_is_help=True, help="Payments received.")
+user_app = typer.Typer(no_args_is_help=True, help="Users and roles.")
+app.add_typer(prebill_app, name="prebill")
+app.add_typer(invoice_app, name="invoice")
+app.add_typer(payment_app, name="payment")
+app.add_typer(user_app, name="user")
+
+out = Console()
+err = Console(stderr=True)
+F = TypeVar("F", bound=Callable[..., Any])
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+_state: dict[str, Any] = {"user": None}
+
+
+def _setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lexbill.settings")
+    import django
+
+    django.setup()
+
+
+def _migrate() -> None:
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
+
+
+@contextmanager
+def _acting() -> Iterator[Any]:
+    """Run as the --user given (roles enforced, audited by name) or as the system operator."""
+    from lexbill.audit.context import acting_as
+
+    user = None
+    if _state["user"]:
+        from lexbill.firm.models import User
+
+        user = User.objects.filter(username=_state["user"], is_active=True).first()
+        if user is None:
+            raise _UsageError(f"no active user {_state['user']!r}")
+    with acting_as(user, "cli"):
+        yield user
+
+
+class _UsageError(Exception):
+    pass
+
+
+def command(func: F) -> F:
+    """Turn the project's errors into a message on stderr and a non-zero exit code."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from django.core.exceptions import ObjectDoesNotExist, ValidationError
+
+        from lexbill.core.errors import LexbillError
+
+        try:
+            return func(*args, **kwargs)
+        except (LexbillError, _UsageError, ObjectDoesNotExist, ValidationError) as exc:
+            err.print(f"[red]error:[/red] {exc}", highlight=False)
+            raise typer.Exit(1) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _money(value: Decimal) -> str:
+    return f"{value:,.2f}"
+
+
+def _print_json(data: Any) -> None:
+    def default(value: Any) -> Any:
+        if isinstance(value, Decimal):
+            return str(value)
+        if isinstance(value, date):
+            return value.isoformat()
+        raise TypeError(type(value).__name__)
+
+    sys.stdout.write(json.dumps(data, default=default, indent=2) + "\n")
+
+
+@app.callback()
+def main_options(
+    user: Annotated[
+        str | None,
+        typer.Option("--user", envvar="LEXBILL_USER", help="Act as this user (roles enforced)."),
+    ] = None,
+) -> None:
+    _state["user"] = user
+    _setup_django()
+
+
+@app.command()
+@command
+def setup() -> None:
+    """Create or upgrade the database in the data directory (or LEXBILL_DATABASE_URL)."""
+    _migrate()
+    out.print("database ready")
+
+
+@app.command()
+@command
+def demo(seed: int = 2026) -> None:
+    """Create the database and fill it with a demo firm (once; an existing firm is kept)."""
+    from lexbill.demo import DEMO_PASSWORD, DEMO_USERS, build_demo_firm
+    from lexbill.firm.models import Firm
+
+    _migrate()
+    if Firm.objects.exists():
+        out.print("the database already holds a firm; nothing to do")
+    else:
+        with _acting(), err.status("building the demo firm…") as status:
+            summary = build_demo_firm(seed=seed, progress=lambda text: status.update(text))
+        out.print(
+            f"demo firm ready: {summary.clients} clients, {summary.matters} matters, "
+            f"{summary.time_entries} time entries, {summary.invoices} invoices"
+        )
+    users = ", ".join(f"{name} ({role})" for name, role in DEMO_USERS.items())
+    out.print(f"log in as one of {users} with password {DEMO_PASSWORD!r}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Serve the web application (waitress, a production-grade pure-Python WSGI server)."""
+    from django.conf import settings
+    from waitress import serve as waitress_serve
+
+    from lexbill.wsgi import application
+
+    if host not in settings.ALLOWED_HOSTS and "*" not in settings.ALLOWED_HOSTS:
+        settings.ALLOWED_HOSTS.append(host)
+    out.print(f"Lexbill at http://{host}:{port}/  (Ctrl-C stops)")
+    waitress_serve(application, host=host, port=port, threads=8)
+
+
+@app.command("bill-run")
+@command
+def bill_run(
+    through: Annotated[
+        str, typer.Option(help="Bill unbilled work dated on or before (YYYY-MM-DD).")
+    ],
+    as_json: JsonOpt = False,
+) -> None:
+    """Create one pre-bill per matter with unbilled work through a date."""
+    from rich.progress import Progress
+
+    from lexbill.billing.bill_run import run_bill_run
+
+    day = _date(through, "through")
+    with _acting() as user:
+        if as_json:
+            run = run_bill_run(user, day)
+        else:
+            with Progress(console=err, transient=True) as bar:
+                task = bar.add_task("billing entries", total=None)
+                run = run_bill_run(
+                    user,
+                    day,
+                    progress=lambda done, total: bar.update(task, completed=done, total=total),
+                )
+    result = {
+        "run": run.pk,
+        "through": run.through,
+        "prebills": run.prebill_count,
+        "time_lines": run.time_line_count,
+        "expense_lines": run.expense_line_count,
+    }
+    if as_json:
+        _print_json(result)
+    else:
+        out.print(
+            f"bill run {run.pk} through {run.through}: {run.prebill_count} pre-bills, "
+            f"{run.time_line_count} time lines, {run.expense_line_count} expense lines"
+        )
+
+
+def _date(text: str, field: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise _UsageError(f"{field}: {text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _prebill(number: int) -> Any:
+    from lexbill.billing.models import Prebill
+    from lexbill.core.errors import NotFound
+
+    found = Prebill.objects.select_related("matter__client").filter(pk=number).first()
+    if found is None:
+        raise NotFound(f"no pre-bill {number}")
+    return found
+
+
+def _prebill_data(prebill: Any, *, with_lines: bool) -> dict[str, Any]:
+    from lexbill.billing.prebills import prebill_figures
+
+    figures = prebill_figures(prebill)
+    data: dict[str, Any] = {
+        "prebill": prebill.pk,
+        "status": prebill.status,
+        "matter": prebill.matter.number,
+        "client": prebill.matter.client.name,
+        "currency": prebill.matter.currency,
+        "fees": figures.totals.fees,
+        "expenses": figures.totals.expenses,
+        "adjustments": figures.totals.adjustments,
+        "tax": figures.totals.tax,
+        "total": figures.totals.total,
+        "held_lines": figures.held,
+    }
+    if figures.fee_adjustment:
+        data["fee_adjustment"] = {
+            "label": figures.fee_adjustment_label,
+            "amount": figures.fee_adjustment,
+        }
+    if with_lines:
+        from lexbill.core.increments import minutes_to_hours
+
+        data["lines"] = [
+            {
+                "line": line.pk,
+                "kind": line.kind,
+                "date": line.date,
+                "timekeeper": line.timekeeper.code if line.timekeeper else "",
+                "narrative": line.narrative,
+                "hours": minutes_to_hours(line.minutes) if line.minutes is not None else None,
+                "quantity": line.quantity,
+                "rate": line.rate,
+                "rate_source": line.rate_source,
+                "amount": line.amount,
+                "adjustment": line.adjustment,
+                "adjustment_reason": line.adjustment_reason,
+                "treatment": line.treatment,
+            }
+            for line in prebill.lines.select_related("timekeeper").order_by("kind", "date", "id")
+        ]
+        data["comments"] = [
+            {
+                "at": c.at.isoformat(),
+                "by": str(c.author or "system"),
+                "action": c.action,
+                "text": c.text,
+            }
+            for c in prebill.comments.all()
+        ]
+    return data
+
+
+@prebill_app.command("list")
+@command
+def prebill_list(
+    status: Annotated[str | None, typer.Option(help="draft, returned, approved, ...")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List pre-bills (open ones unless --status is given)."""
+    from lexbill.billing.models import Prebill, PrebillStatus
+
+    prebills = Prebill.objects.select_related("matter__client").order_by("pk")
+    if status:
+        prebills = prebills.filter(status=status)
+    else:
+        prebills = prebills.filter(
+            status__in=[PrebillStatus.DRAFT, PrebillStatus.RETURNED, PrebillStatus.APPROVED]
+        )
+    rows = [_prebill_data(p, with_lines=False) for p in prebills]
+    if as_json:
+        _print_json(rows)
+        return
+    table = Table("Pre-bill", "Status", "Matter", "Client", "Total")
+    for row in rows:
+        table.add_row(
+            str(row["prebill"]),
+            row["status"],
+            row["matter"],
+            row["client"],
+            f"{row['currency']} {_money(row['total'])}",
+        )
+    out.print(table)
+
+
+@prebill_app.command("show")
+@command
+def prebill_show(number: int, as_json: JsonOpt = False) -> None:
+    """Show a pre-bill's lines, with the level each rate came from."""
+    data = _prebill_data(_prebill(number), with_lines=True)
+    if as_json:
+        _print_json(data)
+        return
+    out.print(f"Pre-bill {data['prebill']} ({data['status']}) — {data['matter']} {data['client']}")
+    table = Table(
+        "Line",
+        "Date",
+        "Who",
+        "Narrative",
+        "Hours/Qty",
+        "Rate",
+        "Source",
+        "Amount",
+        "Adj.",
+        "Treatment",
+    )
+    for line in data["lines"]:
+        table.add_row(
+            str(line["line"]),
+            str(line["date"]),
+            line["timekeeper"],
+            line["narrative"][:50],
+            str(line["hours"] if line["hours"] is not None else line["quantity"]),
+            _money(line["rate"]),
+            line["rate_source"],
+            _money(line["amount"]),
+            _money(line["adjustment"]) if line["adjustment"] else "",
+            line["treatment"],
+        )
+    out.print(table)
+    if "fee_adjustment" in data:
+        out.print(f"{data['fee_adjustment']['label']}: {_money(data['fee_adjustment']['amount'])}")
+    out.print(
+        f"fees {_money(data['fees'])}  expenses {_money(data['expenses'])}  "
+        f"adjustments {_money(data['adjustments'])}  tax {_money(data['tax'])}  "
+        f"total {data['currency']} {_money(data['total'])}"
+    )
+
+
+@prebill_app.command("approve")
+@command
+def prebill_approve(
+    number: int, comment: Annotated[str, typer.Option(help="Optional note.")] = ""
+) -> None:
+    """Approve a pre-bill for finalization."""
+    from lexbill.billing.prebills import approve_prebill
+
+    with _acting() as user:
+        prebill = approve_prebill(user, _prebill(number), comment)
+    out.print(f"pre-bill {prebill.pk} approved")
+
+
+@prebill_app.command("send-back")
+@command
+def prebill_send_back(
+    number: int, comment: Annotated[str, typer.Option(help="What must change.")]
+) -> None:
+    """Send a pre-bill back for changes, with a comment."""
+    from lexbill.billing.prebills import send_back_prebill
+
+    with _acting() as user:
+        prebill = send_back_prebill(user, _prebill(number), comment)
+    out.print(f"pre-bill {prebill.pk} sent back")
+
+
+def _invoice(number: str) -> Any:
+    from lexbill.billing.models import Invoice
+    from lexbill.billing.selectors import with_balances
+    from lexbill.core.errors import NotFound
+
+    found = (
+        with_balances(Invoice.objects.select_related("client", "matter"))
+        .filter(number=number)
+        .first()
+    )
+    if found is None:
+        raise NotFound(f"no invoice {number}")
+    return found
+
+
+def _invoice_data(invoice: Any) -> dict[str, Any]:
+    from lexbill.billing.selectors import invoice_status
+
+    return {
+        "number": invoice.number,
+        "status": invoice_status(invoice),
+        "client": invoice.client.number,
+        "client_name": invoice.client.name,
+        "matter": invoice.matter.number,
+        "issued_on": invoice.issued_on,
+        "due_on": invoice.due_on,
+        "currency": invoice.currency,
+        "fees": invoice.fees,
+        "expenses": invoice.expenses,
+        "adjustments": invoice.adjustments,
+        "tax": invoice.tax,
+        "total": invoice.total,
+        "credited": invoice.credited,
+        "paid": invoice.paid,
+        "balance": invoice.balance,
+    }
+
+
+@invoice_app.command("finalize")
+@command
+def invoice_finalize(
+    prebill: Annotated[int, typer.Argument(help="The approved pre-bill's number.")],
+    date_: Annotated[str | None, typer.Option("--date", help="Issue date (default today).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Turn an approved pre-bill into a final invoice with the next number."""
+    from lexbill.billing.invoicing import finalize_prebill
+
+    issued_on = _date(date_, "date") if date_ else None
+    with _acting() as user:
+        invoice = finalize_prebill(user, _prebill(prebill), issued_on)
+    if as_json:
+        _print_json(_invoice_data(_invoice(invoice.number)))
+    else:
+        out.print(
+            f"invoice {invoice.number}: {invoice.currency} {_money(invoice.total)} "
+            f"due {invoice.due_on}"
+        )
+
+
+@invoice_app.command("list")
+@command
+def invoice_list(
+    client: Annotated[str | None, typer.Option(help="Client number.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List final invoices with their status and balance."""
+    from lexbill.billing.models import Invoice
+    from lexbill.billing.selectors import with_balances
+
+    invoices = with_balances(Invoice.objects.select_related("client", "matter")).order_by(
+        "issued_on", "number"
+    )
+    if client:
+        invoices = invoices.filter(client__number=client)
+    rows = [_invoice_data(inv) for inv in invoices]
+    if as_json:
+        _print_json(rows)
+        return
+    table = Table("Number", "Issued", "Due", "Client", "Matter", "Status", "Total", "Balance")
+    for r in rows:
+        table.add_row(
+            r["number"],
+            str(r["issued_on"]),
+            str(r["due_on"]),
+            r["client"],
+            r["matter"],
+            r["status"],
+            f"{r['currency']} {_money(r['total'])}",
+            _money(r["balance"]),
+        )
+    out.print(table)
+
+
+@invoice_app.command("show")
+@command
+def invoice_show(number: str, as_json: JsonOpt = False) -> None:
+    """Show an invoice with its lines."""
+    invoice = _invoice(number)
+    data = _invoice_data(invoice)
+    data["lines"] = [
+        {
+            "position": line.position,
+            "kind": line.kind,
+            "date": line.date,
+            "timekeeper": line.timekeeper_code,
+            "narrative": line.narrative,
+            "minutes": line.minutes,
+            "quantity": line.quantity,
+            "rate": line.rate,
+            "rate_source": line.rate_source,
+            "amount": line.amount,
+            "adjustment": line.adjustment,
+            "total": line.total,
+            "tax": line.tax,
+        }
+        for line in invoice.lines.all()
+    ]
+    if as_json:
+        _print_json(data)
+        return
+    out.print(
+        f"Invoice {data['number']} ({data['status']}) — {data['client_name']}, "
+        f"matter {data['matter']}\n"
+        f"issued {data['issued_on']}, due {data['due_on']}"
+    )
+    table = Table("#", "Date", "Who", "Narrative", "Rate", "Source", "Total")
+    for line in data["lines"]:
+        table.add_row(
+            str(line["position"]),
+            str(line["date"]),
+            line["timekeeper"],
+            line["narrative"][:50],
+            _money(line["rate"]),
+            line["rate_source"],
+            _money(line["total"]),
+        )
+    out.print(table)
+    out.print(
+        f"total {data['currency']} {_money(data['total'])}  credited {_money(data['credited'])}  "
+        f"paid {_money(data['paid'])}  balance {_money(data['balance'])}"
+    )
+
+
+@invoice_app.command("pdf")
+@command
+def invoice_pdf(
+    number: str,
+    output: Annotated[Path, typer.Option("-o", "--output", help="File to write.")],
+) -> None:
+    """Write an invoice's PDF."""
+    from lexbill.billing.pdf import render_invoice_pdf
+
+    output.write_bytes(render_invoice_pdf(_invoice(number)))
+    out.print(f"wrote {output}")
+
+
+@invoice_app.command("credit")
+@command
+def invoice_credit(
+    number: str,
+    amount: Annotated[str, typer.Option(help="Amount credited before tax.")],
+    reason: Annotated[str, typer.Option(help="Why the invoice is corrected.")],
+) -> None:
+    """Issue a credit note against a final invoice."""
+    from lexbill.billing.invoicing import issue_credit_note
+
+    with _acting() as user:
+        note = issue_credit_note(user, _invoice(number), _decimal(amount, "amount"), reason)
+    out.print(f"credit note {note.number}: {_money(note.total)} against invoice {number}")
+
+
+def _decimal(text: str, field: str) -> Decimal:
+    from lexbill.core.errors import InvalidEntry
+    from lexbill.core.money import to_decimal
+
+    try:
+        return to_decimal(text.replace(",", ""))
+    except Exception:
+        raise InvalidEntry(f"{text!r} is not an amount", field=field) from None
+
+
+def _client(number: str) -> Any:
+    from lexbill.clients.models import Client
+    from lexbill.core.errors import NotFound
+
+    found = Client.objects.filter(number=number).first()
+    if found is None:
+        raise NotFound(f"no client {number}")
+    return found
+
+
+@payment_app.command("post")
+@command
+def payment_post(
+    client: Annotated[str, typer.Option(help="Client number.")],
+    amount: Annotated[str, typer.Option(help="Amount received.")],
+    date_: Annotated[
+        str | None, typer.Option("--date", help="Date received (default today).")
+    ] = None,
+    allocate: Annotated[
+        list[str] | None,
+        typer.Option(help="INVOICE=AMOUNT; repeat for several. Default: oldest invoice first."),
+    ] = None,
+    method: Annotated[str, typer.Option(help="check, wire, ach, card...")] = "check",
+    reference: Annotated[str, typer.Option(help="Check number or bank reference.")] = "",
+    as_json: JsonOpt = False,
+) -> None:
+    """Post a payment; what is not allocated stays as unapplied credit."""
+    from django.utils import timezone
+
+    from lexbill.receivables.services import post_payment
+
+    allocations = []
+    for item in allocate or []:
+        number, sep, value = item.partition("=")
+        if not sep:
+            raise _UsageError(f"--allocate {item!r}: use INVOICE=AMOUNT")
+        allocations.append((number.strip(), _decimal(value, "allocation")))
+    received = _date(date_, "date") if date_ else timezone.localdate()
+    with _acting() as user:
+        payment = post_payment(
+            user,
+            _client(client),
+            _decimal(amount, "amount"),
+            received,
+            allocations=allocations or None,
+            method=method,
+            reference=reference,
+        )
+    applied = [(a.invoice.number, a.amount) for a in payment.allocations.select_related("invoice")]
+    unapplied = payment.amount - sum((a for _, a in applied), Decimal(0))
+    if as_json:
+        _print_json(
+            {
+                "payment": payment.pk,
+                "client": client,
+                "amount": payment.amount,
+                "allocations": [{"invoice": n, "amount": a} for n, a in applied],
+                "unapplied": unapplied,
+            }
+        )
+        return
+    out.print(f"payment {payment.pk}: {payment.currency} {_money(payment.amount)}")
+    for n, a in applied:
+        out.print(f"  applied {_money(a)} to invoice {n}")
+    if unapplied:
+        out.print(f"  unapplied credit {_money(unapplied)}")
+
+
+@app.command()
+@command
+def balance(
+    client: Annotated[str, typer.Argument(help="Client number.")], as_json: JsonOpt = False
+) -> None:
+    """A client's balance, and per matter."""
+    from lexbill.billing.selectors import client_balance, matter_balance
+
+    found = _client(client)
+    account = client_balance(found)
+    matters = [
+        {"matter": m.number, "name": m.name, "balance_due": matter_balance(m).balance_due}
+        for m in found.matters.order_by("number")
+    ]
+    data = {
+        "client": found.number,
+        "name": found.name,
+        "invoiced": account.invoiced,
+        "credited": account.credited,
+        "paid": account.paid,
+        "balance_due": account.balance_due,
+        "unapplied_credit": account.unapplied,
+        "net_balance": account.net,
+        "matters": matters,
+    }
+    if as_json:
+        _print_json(data)
+        return
+    out.print(f"{found.number} {found.name}")
+    out.print(
+        f"invoiced {_money(account.invoiced)}  credited {_money(account.credited)}  "
+        f"paid {_money(account.paid)}\nbalance due {_money(account.balance_due)}  "
+        f"unapplied credit {_money(account.unapplied)}  net {_money(account.net)}"
+    )
+    for m in matters:
+        out.print(f"  {m['matter']} {m['name']}: {_money(m['balance_due'])}")
+
+
+@user_app.command("create")
+@command
+def user_create(
+    username: str,
+    role: Annotated[str, typer.Option(help="clerk, specialist, coordinator, attorney, admin")],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
+) -> None:
+    """Create a user who can log in to the web application."""
+    from lexbill.firm.services import create_user
+
+    with _acting() as actor:
+        user = create_user(actor, username, password, role)
+    out.print(f"user {user.username} ({user.get_role_display()}) created")
+
+
+def main() -> None:
+    app()
