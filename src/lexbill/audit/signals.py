@@ -30,7 +30,7 @@ def _before_save(sender: type[models.Model], instance: models.Model, **kwargs: A
     if not _audited(sender) or kwargs.get("raw"):
         return
     previous = None
-    if instance.pk is not None and not instance._state.adding:
+    if instance.pk is not None:
         previous = sender._default_manager.filter(pk=instance.pk).first()
     instance._audit_before = snapshot(previous) if previous is not None else None  # type: ignore[attr-defined]
 

@@ -184,14 +184,12 @@ def correct_time(actor: User | None, entry: TimeEntry, **changes: object) -> Tim
             billable=changes.get("billable", current.billable),  # type: ignore[arg-type]
         )
         checked = _check_time(draft, get_firm(), None)
-        checked.pk = current.pk
-        checked.created_at = current.created_at
-        checked.created_by_id = current.created_by_id
-        checked.state = current.state
         Timekeeper.objects.select_for_update().get(pk=draft.timekeeper.pk)
         _check_day_totals([checked], [None], exclude_pk=current.pk)
-        checked.save()
-    return checked
+        for field in (*_EDITABLE_TIME_FIELDS, "matter", "timekeeper", "billed_minutes"):
+            setattr(current, field, getattr(checked, field))
+        current.save()
+    return current
 
 
 def delete_time(actor: User | None, entry: TimeEntry) -> None:

@@ -1,0 +1,5 @@
+"""``python -m lexbill`` runs the ``lexbill`` command."""
+
+from lexbill.cli import main
+
+main()

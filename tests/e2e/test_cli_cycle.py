@@ -1,0 +1,125 @@
+"""The whole cycle through the ``lexbill`` command, as a billing specialist scripts it.
+
+demo → bill run → approve → finalize → PDF → payment → balance zero, on a fresh database of the
+engine under test (SQLite, or PostgreSQL when LEXBILL_TEST_DATABASE_URL points there).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+from pypdf import PdfReader
+
+pytestmark = pytest.mark.e2e
+LEXBILL = [sys.executable, "-m", "lexbill"]
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path) -> Iterator[dict[str, str]]:
+    env = {**os.environ, "LEXBILL_DATA_DIR": str(tmp_path), "LEXBILL_SECRET_KEY": "e2e"}
+    env.pop("LEXBILL_USER", None)
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    url = os.environ.get("LEXBILL_TEST_DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        env["LEXBILL_DATABASE_URL"] = f"sqlite:///{tmp_path / 'e2e.sqlite3'}"
+        yield env
+        return
+    import psycopg
+
+    name = f"lexbill_e2e_{os.getpid()}"
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    parts = urlsplit(url)
+    env["LEXBILL_DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{name}"))
+    try:
+        yield env
+    finally:
+        with psycopg.connect(url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def run(env: dict[str, str], *args: str) -> str:
+    done = subprocess.run([*LEXBILL, *args], env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, f"lexbill {' '.join(args)} failed:\n{done.stderr}"
+    return done.stdout
+
+
+def run_json(env: dict[str, str], *args: str) -> Any:
+    return json.loads(run(env, *args, "--json"))
+
+
+def test_the_billing_cycle_end_to_end(cli_env: dict[str, str], tmp_path: Path) -> None:
+    env = cli_env
+    assert "demo firm ready" in run(env, "demo")
+
+    today = date.today().isoformat()
+    run_json(env, "bill-run", "--through", today)
+    drafts = run_json(env, "prebill", "list", "--status", "draft")
+    assert drafts, "the demo leaves work to bill"
+    prebill = drafts[0]
+    shown = run_json(env, "prebill", "show", str(prebill["prebill"]))
+    line_sum = sum(Decimal(line["amount"]) + Decimal(line["adjustment"]) for line in shown["lines"]
+                   if line["treatment"] == "bill")
+    assert {line["rate_source"] for line in shown["lines"] if line["kind"] == "time"} <= {
+        "matter/timekeeper", "matter/classification", "client/timekeeper",
+        "client/classification", "timekeeper", "classification", "edited",
+    }
+    assert Decimal(shown["total"]) == line_sum + Decimal(shown.get("fee_adjustment", {}).get(
+        "amount", "0")) + Decimal(shown["tax"])
+
+    run(env, "prebill", "approve", str(prebill["prebill"]))
+    invoice = run_json(env, "invoice", "finalize", str(prebill["prebill"]))
+    assert invoice["status"] == "final"
+    assert invoice["total"] == shown["total"]
+    listed = {row["number"]: row for row in run_json(env, "invoice", "list")}
+    assert listed[invoice["number"]]["balance"] == invoice["total"]
+
+    pdf_path = tmp_path / "invoice.pdf"
+    run(env, "invoice", "pdf", invoice["number"], "-o", str(pdf_path))
+    data = pdf_path.read_bytes()
+    assert data.startswith(b"%PDF")
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+    assert invoice["number"] in text
+
+    client = invoice["client"]
+    paid = run_json(
+        env, "payment", "post", "--client", client, "--amount", invoice["balance"],
+        "--allocate", f"{invoice['number']}={invoice['balance']}",
+    )
+    assert paid["allocations"] == [{"invoice": invoice["number"], "amount": invoice["balance"]}]
+    assert run_json(env, "invoice", "show", invoice["number"])["balance"] == "0.00"
+
+    before = run_json(env, "balance", client)
+    if Decimal(before["balance_due"]) > 0:
+        run_json(env, "payment", "post", "--client", client, "--amount", before["balance_due"])
+    after = run_json(env, "balance", client)
+    assert after["balance_due"] == "0.00"
+    assert Decimal(after["paid"]) == Decimal(before["paid"]) + Decimal(before["balance_due"])
+
+
+def test_errors_go_to_stderr_with_a_non_zero_exit(cli_env: dict[str, str]) -> None:
+    run(cli_env, "setup")
+    done = subprocess.run(
+        [*LEXBILL, "invoice", "show", "NO-SUCH"], env=cli_env, capture_output=True, text=True
+    )
+    assert done.returncode == 1
+    assert "no invoice NO-SUCH" in done.stderr
+    assert done.stdout == ""
+    bad_date = subprocess.run(
+        [*LEXBILL, "bill-run", "--through", "2026-02-30"], env=cli_env, capture_output=True,
+        text=True,
+    )
+    assert bad_date.returncode == 1
+    assert "not a date" in bad_date.stderr
