@@ -97,7 +97,9 @@ def test_the_admin_cannot_change_or_delete_a_final_invoice(small_firm: Any) -> N
     assert b'name="_save"' not in page.content
     posted = web.post(url, {"number": "HACKED", "total": "1"})
     assert posted.status_code == 403
-    assert web.post(f"/admin/billing/invoice/{invoice.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert (
+        web.post(f"/admin/billing/invoice/{invoice.pk}/delete/", {"post": "yes"}).status_code == 403
+    )
     assert Invoice.objects.get(pk=invoice.pk).number == invoice.number
 
 

@@ -12,7 +12,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -64,20 +64,29 @@ def test_the_billing_cycle_end_to_end(cli_env: dict[str, str], tmp_path: Path) -
     env = cli_env
     assert "demo firm ready" in run(env, "demo")
 
-    today = date.today().isoformat()
+    today = datetime.now(UTC).date().isoformat()
     run_json(env, "bill-run", "--through", today)
     drafts = run_json(env, "prebill", "list", "--status", "draft")
     assert drafts, "the demo leaves work to bill"
     prebill = drafts[0]
     shown = run_json(env, "prebill", "show", str(prebill["prebill"]))
-    line_sum = sum(Decimal(line["amount"]) + Decimal(line["adjustment"]) for line in shown["lines"]
-                   if line["treatment"] == "bill")
+    line_sum = sum(
+        Decimal(line["amount"]) + Decimal(line["adjustment"])
+        for line in shown["lines"]
+        if line["treatment"] == "bill"
+    )
     assert {line["rate_source"] for line in shown["lines"] if line["kind"] == "time"} <= {
-        "matter/timekeeper", "matter/classification", "client/timekeeper",
-        "client/classification", "timekeeper", "classification", "edited",
+        "matter/timekeeper",
+        "matter/classification",
+        "client/timekeeper",
+        "client/classification",
+        "timekeeper",
+        "classification",
+        "edited",
     }
-    assert Decimal(shown["total"]) == line_sum + Decimal(shown.get("fee_adjustment", {}).get(
-        "amount", "0")) + Decimal(shown["tax"])
+    assert Decimal(shown["total"]) == line_sum + Decimal(
+        shown.get("fee_adjustment", {}).get("amount", "0")
+    ) + Decimal(shown["tax"])
 
     run(env, "prebill", "approve", str(prebill["prebill"]))
     invoice = run_json(env, "invoice", "finalize", str(prebill["prebill"]))
@@ -95,8 +104,15 @@ def test_the_billing_cycle_end_to_end(cli_env: dict[str, str], tmp_path: Path) -
 
     client = invoice["client"]
     paid = run_json(
-        env, "payment", "post", "--client", client, "--amount", invoice["balance"],
-        "--allocate", f"{invoice['number']}={invoice['balance']}",
+        env,
+        "payment",
+        "post",
+        "--client",
+        client,
+        "--amount",
+        invoice["balance"],
+        "--allocate",
+        f"{invoice['number']}={invoice['balance']}",
     )
     assert paid["allocations"] == [{"invoice": invoice["number"], "amount": invoice["balance"]}]
     assert run_json(env, "invoice", "show", invoice["number"])["balance"] == "0.00"
@@ -118,7 +134,9 @@ def test_errors_go_to_stderr_with_a_non_zero_exit(cli_env: dict[str, str]) -> No
     assert "no invoice NO-SUCH" in done.stderr
     assert done.stdout == ""
     bad_date = subprocess.run(
-        [*LEXBILL, "bill-run", "--through", "2026-02-30"], env=cli_env, capture_output=True,
+        [*LEXBILL, "bill-run", "--through", "2026-02-30"],
+        env=cli_env,
+        capture_output=True,
         text=True,
     )
     assert bad_date.returncode == 1

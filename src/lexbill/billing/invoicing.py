@@ -29,12 +29,13 @@ from lexbill.billing.prebills import (
     set_status,
 )
 from lexbill.billing.selectors import with_balances
+from lexbill.clients.models import Client, Matter
 from lexbill.core.errors import InvalidEntry
 from lexbill.core.invoice_math import LineInput, invoice_totals, line_tax
 from lexbill.core.invoice_math import LineKind as CoreKind
 from lexbill.core.money import round_money, to_decimal
 from lexbill.entries.models import BillingState, Expense, TimeEntry
-from lexbill.firm.models import User
+from lexbill.firm.models import Firm, User
 from lexbill.firm.permissions import Action, require
 from lexbill.firm.services import get_firm, next_number
 
@@ -72,7 +73,9 @@ def finalize_prebill(
         previous = earlier.order_by("-finalized_at", "-id").first()
         previous_balance = previous.total_due if previous else Decimal(0)
         outstanding = sum((inv.balance for inv in earlier), Decimal(0))  # type: ignore[attr-defined]
-        period = locked.lines.aggregate(start=Min("date"), end=Max("date"))
+        period = locked.lines.exclude(treatment=LineTreatment.HOLD).aggregate(
+            start=Min("date"), end=Max("date")
+        )
 
         invoice = Invoice.objects.create(
             number=next_number("invoice", firm.invoice_number_format, issued_on),
@@ -94,6 +97,7 @@ def finalize_prebill(
             total=totals.total,
             previous_balance=previous_balance,
             payments_received=previous_balance - outstanding,
+            parties=invoice_parties(firm, client, matter),
             finalized_at=timezone.now(),
             finalized_by=actor,
         )
@@ -128,6 +132,32 @@ def finalize_prebill(
             total=str(invoice.total),
         )
     return invoice
+
+
+def invoice_parties(firm: Firm, client: Client, matter: Matter) -> dict[str, dict[str, str]]:
+    """Who billed whom for what, as of issue: a later address change must not alter the invoice."""
+    return {
+        "firm": {
+            "name": firm.name,
+            "address": firm.address,
+            "tax_id": firm.tax_id,
+            "email": firm.email,
+            "phone": firm.phone,
+        },
+        "client": {
+            "name": client.name,
+            "number": client.number,
+            "address": client.address,
+            "billing_contact": client.billing_contact,
+            "billing_email": client.billing_email,
+            "tax_id": client.tax_id,
+        },
+        "matter": {
+            "number": matter.number,
+            "name": matter.name,
+            "client_matter_id": matter.client_matter_id,
+        },
+    }
 
 
 def _frozen_line(
@@ -196,10 +226,11 @@ def issue_credit_note(
     with transaction.atomic():
         locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
         tax = line_tax(value, locked.tax_rate_percent, locked.currency)
-        credited = sum((c.total for c in locked.credit_notes.all()), Decimal(0))
-        if credited + value + tax > locked.total:
+        balance = with_balances(Invoice.objects.filter(pk=locked.pk)).get().balance  # type: ignore[attr-defined]
+        if value + tax > balance:
             raise InvalidEntry(
-                f"invoice {locked.number} has {locked.total - credited} left to credit",
+                f"invoice {locked.number} has {balance} {locked.currency} left to credit "
+                "(a paid part is refunded, not credited)",
                 field="amount",
             )
         return CreditNote.objects.create(

@@ -195,6 +195,10 @@ class Invoice(ImmutableModel):
     payments_received = FixedDecimalField(
         places=2, help_text="payments and credits on earlier invoices since the previous invoice"
     )
+    parties = models.JSONField(
+        default=dict,
+        help_text="firm, client and matter details as printed, frozen at finalization",
+    )
     finalized_at = models.DateTimeField()
     finalized_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"

@@ -27,7 +27,6 @@ from lexbill.billing.formatting import (
 from lexbill.billing.models import Invoice, InvoiceLine, LineKind
 from lexbill.core.increments import format_hours
 from lexbill.firm.models import Classification
-from lexbill.firm.services import get_firm
 
 TEMPLATE = "billing/invoice_pdf.html"
 
@@ -178,7 +177,7 @@ def _line_adjustment_rows(lines: Iterable[InvoiceLine], currency: str) -> list[A
             continue
         kind = "Write-down" if line.adjustment < 0 else "Write-up"
         if line.kind == LineKind.TIME:
-            what = f"{kind}, time of {line.timekeeper_name or line.timekeeper_code}"
+            what = f"{kind}, {line.timekeeper_name or line.timekeeper_code} time"
         else:
             what = f"{kind}, expense {line.expense_code}".rstrip()
         rows.append(
@@ -211,19 +210,21 @@ def _lines_of(text: str) -> list[str]:
 
 
 def _period(start: date | None, end: date | None) -> str:
+    """ "March 2 – March 31, 2026": the year once when both ends share it, so it fits one line."""
     if start is None or end is None:
         return ""
     if start == end:
         return format_date(start)
-    return f"{format_date(start)} – {format_date(end)}"
+    first = format_date(start)
+    if start.year == end.year:
+        first = first.rsplit(",", 1)[0]
+    return f"{first} – {format_date(end)}"
 
 
 def invoice_context(invoice: Invoice) -> dict[str, Any]:
     """Everything the template prints, already formatted, so the template holds no arithmetic."""
     currency = invoice.currency
-    firm = get_firm()
-    client = invoice.client
-    matter = invoice.matter
+    parties = invoice.parties
     lines = list(invoice.lines.order_by("position"))
     time_lines = [line for line in lines if line.kind == LineKind.TIME]
     expense_lines = [line for line in lines if line.kind == LineKind.EXPENSE]
@@ -254,7 +255,7 @@ def invoice_context(invoice: Invoice) -> dict[str, Any]:
     account = [
         figure("Previous balance", invoice.previous_balance),
         # Printed negative so the column adds up down the page as the client reads it.
-        figure("Payments and credits received", _ZERO - invoice.payments_received),
+        figure("Payments and credits", _ZERO - invoice.payments_received),
         figure("Balance forward", invoice.balance_forward),
         figure("Current invoice", invoice.total),
         figure("Total due", invoice.total_due, style="total"),
@@ -267,29 +268,17 @@ def invoice_context(invoice: Invoice) -> dict[str, Any]:
         "issued_on": format_date(invoice.issued_on),
         "due_on": format_date(invoice.due_on),
         "period": _period(invoice.period_start, invoice.period_end),
-        "firm": {
-            "name": firm.name,
-            "address_lines": _lines_of(firm.address),
-            "tax_id": firm.tax_id,
-            "email": firm.email,
-            "phone": firm.phone,
-        },
+        "firm": {**parties["firm"], "address_lines": _lines_of(parties["firm"]["address"])},
         "client": {
-            "name": client.name,
-            "number": client.number,
-            "address_lines": _lines_of(client.address),
-            "billing_contact": client.billing_contact,
-            "billing_email": client.billing_email,
-            "tax_id": client.tax_id,
+            **parties["client"],
+            "address_lines": _lines_of(parties["client"]["address"]),
         },
-        "matter": {
-            "number": matter.number,
-            "name": matter.name,
-            "client_matter_id": matter.client_matter_id,
-        },
+        "matter": parties["matter"],
         "time_lines": [_time_row(line, currency) for line in time_lines],
         "expense_lines": [_expense_row(line, currency) for line in expense_lines],
         "fee_adjustment_lines": _fee_adjustment_rows(fee_lines, currency),
+        "fees": money(invoice.fees),
+        "expenses": money(invoice.expenses),
         "timekeeper_summary": summary,
         "timekeeper_summary_hours": format_hours(summary_minutes),
         "timekeeper_summary_amount": money(sum((g.amount for g in summary), _ZERO)),
@@ -297,8 +286,11 @@ def invoice_context(invoice: Invoice) -> dict[str, Any]:
         "adjustments": adjustments,
         "adjustments_total": money(invoice.adjustments),
         "tax": (
-            {"label": tax_label, "rate": format_percent(invoice.tax_rate_percent),
-             "amount": money(invoice.tax)}
+            {
+                "label": tax_label,
+                "rate": format_percent(invoice.tax_rate_percent),
+                "amount": money(invoice.tax),
+            }
             if tax_label
             else None
         ),

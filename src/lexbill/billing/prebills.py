@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from lexbill.billing.formatting import format_money
 from lexbill.billing.models import (
     LineKind,
     LineTreatment,
@@ -251,10 +252,10 @@ def fee_adjustment_for(matter: Matter, fees: Decimal) -> tuple[Decimal, str]:
     """Flat fees and fee caps are invoice-level fee adjustments, never edits to the lines."""
     if matter.arrangement == Matter.Arrangement.FLAT_FEE and matter.flat_fee is not None:
         adj = flat_fee_adjustment(fees, matter.flat_fee, previously_billed_fees(matter))
-        return adj, f"Flat fee {matter.flat_fee} {matter.currency}"
+        return adj, f"Flat fee of {format_money(matter.flat_fee, matter.currency)}"
     if matter.arrangement == Matter.Arrangement.CAPPED and matter.fee_cap is not None:
         adj = fee_cap_adjustment(fees, matter.fee_cap, previously_billed_fees(matter))
-        return adj, f"Fee cap {matter.fee_cap} {matter.currency}"
+        return adj, f"Fee cap of {format_money(matter.fee_cap, matter.currency)}"
     return Decimal(0), ""
 
 
