@@ -539,14 +539,17 @@ def invoice_pdf(
 @command
 def invoice_credit(
     number: str,
-    amount: Annotated[str, typer.Option(help="Amount credited before tax.")],
     reason: Annotated[str, typer.Option(help="Why the invoice is corrected.")],
+    amount: Annotated[
+        str | None, typer.Option(help="Amount credited before tax (default: all that is open).")
+    ] = None,
 ) -> None:
     """Issue a credit note against a final invoice."""
     from lexbill.billing.invoicing import issue_credit_note
 
+    value = _decimal(amount, "amount") if amount is not None else None
     with _acting() as user:
-        note = issue_credit_note(user, _invoice(number), _decimal(amount, "amount"), reason)
+        note = issue_credit_note(user, _invoice(number), value, reason)
     out.print(f"credit note {note.number}: {_money(note.total)} against invoice {number}")
 
 
@@ -582,6 +585,9 @@ def payment_post(
         list[str] | None,
         typer.Option(help="INVOICE=AMOUNT; repeat for several. Default: oldest invoice first."),
     ] = None,
+    unapplied: Annotated[
+        bool, typer.Option("--unapplied", help="Keep it all as unapplied credit for now.")
+    ] = False,
     method: Annotated[str, typer.Option(help="check, wire, ach, card...")] = "check",
     reference: Annotated[str, typer.Option(help="Check number or bank reference.")] = "",
     as_json: JsonOpt = False,
@@ -591,7 +597,9 @@ def payment_post(
 
     from lexbill.receivables.services import post_payment
 
-    allocations = []
+    if unapplied and allocate:
+        raise _UsageError("--unapplied and --allocate exclude each other")
+    allocations: list[tuple[str, Decimal]] = []
     for item in allocate or []:
         number, sep, value = item.partition("=")
         if not sep:
@@ -604,12 +612,12 @@ def payment_post(
             _client(client),
             _decimal(amount, "amount"),
             received,
-            allocations=allocations or None,
+            allocations=allocations if (allocations or unapplied) else None,
             method=method,
             reference=reference,
         )
     applied = [(a.invoice.number, a.amount) for a in payment.allocations.select_related("invoice")]
-    unapplied = payment.amount - sum((a for _, a in applied), Decimal(0))
+    left = payment.amount - sum((a for _, a in applied), Decimal(0))
     if as_json:
         _print_json(
             {
@@ -617,15 +625,15 @@ def payment_post(
                 "client": client,
                 "amount": payment.amount,
                 "allocations": [{"invoice": n, "amount": a} for n, a in applied],
-                "unapplied": unapplied,
+                "unapplied": left,
             }
         )
         return
     out.print(f"payment {payment.pk}: {payment.currency} {_money(payment.amount)}")
     for n, a in applied:
         out.print(f"  applied {_money(a)} to invoice {n}")
-    if unapplied:
-        out.print(f"  unapplied credit {_money(unapplied)}")
+    if left:
+        out.print(f"  unapplied credit {_money(left)}")
 
 
 @app.command()

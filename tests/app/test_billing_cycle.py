@@ -124,3 +124,33 @@ def test_closed_matter_refuses_time(small_firm: Any) -> None:
     with pytest.raises(InvalidEntry, match="closed"):
         _time(f, f.acme_hourly, f.partner, date(2026, 3, 2), "1")
     assert TimeEntry.objects.count() == 0
+
+
+def test_a_taxed_invoice_can_be_credited_in_full_to_the_cent(small_firm: Any) -> None:
+    f = small_firm
+    for day, hours in ((2, "0.7"), (3, "0.9"), (4, "1.1")):
+        _time(f, f.globex_flat, f.paralegal, date(2026, 3, day), hours)
+    prebill = Prebill.objects.get(run=run_bill_run(f.sam, date(2026, 3, 31)))
+    approve_prebill(f.carol, prebill)
+    invoice = finalize_prebill(f.sam, prebill)
+    assert invoice.tax > 0
+    note = issue_credit_note(f.carol, invoice, None, "engagement cancelled")
+    assert note.total == invoice.total
+    assert note.amount + note.tax == note.total
+    assert with_balances(Invoice.objects.filter(pk=invoice.pk)).get().balance == 0
+
+
+def test_a_payment_can_be_kept_entirely_as_unapplied_credit(small_firm: Any) -> None:
+    f = small_firm
+    _time(f, f.acme_hourly, f.partner, date(2026, 3, 2), "1")
+    prebill = Prebill.objects.get(run=run_bill_run(f.sam, date(2026, 3, 31)))
+    approve_prebill(f.carol, prebill)
+    invoice = finalize_prebill(f.sam, prebill)
+    post_payment(f.clara, f.acme, "200.00", date(2026, 4, 2), allocations=[])
+    account = client_balance(f.acme)
+    assert account.unapplied == Decimal("200.00")
+    assert account.balance_due == invoice.total
+    from lexbill.receivables.services import apply_unapplied_credit
+
+    assert apply_unapplied_credit(f.clara, f.acme) == Decimal("200.00")
+    assert client_balance(f.acme).balance_due == invoice.total - Decimal("200.00")

@@ -27,6 +27,11 @@ def test_a_phase_is_not_a_billable_task_code() -> None:
     assert all(not code.is_phase for code in codes_of(CodeKind.TASK))
 
 
+def test_a_project_phase_without_tasks_is_billable() -> None:
+    assert lookup("P300", CodeKind.TASK) is not None
+    assert lookup("P200", CodeKind.TASK) is None  # P210… are billed instead
+
+
 def test_lookup_ignores_case_and_spaces() -> None:
     found = lookup(" l120 ", CodeKind.TASK)
     assert found is not None and found.code == "L120"

@@ -210,26 +210,41 @@ def _settle_entries(prebill: Prebill) -> None:
 def issue_credit_note(
     actor: User | None,
     invoice: Invoice,
-    amount: Decimal | str,
+    amount: Decimal | str | None,
     reason: str,
     issued_on: date | None = None,
 ) -> CreditNote:
-    """Credit part or all of an invoice (amount before tax; tax is credited at the invoice rate)."""
+    """Credit part of an invoice, or with ``amount=None`` all that is still open.
+
+    A partial amount is before tax, and tax is credited at the invoice's rate. A full credit takes
+    the open balance exactly, splitting out the tax in the invoice's own proportion, because the
+    invoice's tax is a sum of per-line roundings that a single recomputation could miss by a cent.
+    """
     require(actor, Action.ISSUE_CREDIT)
-    value = to_decimal(amount)
-    if value <= 0 or value != round_money(value, invoice.currency):
-        raise InvalidEntry("credit amount must be positive, in whole cents", field="amount")
     if not reason.strip():
         raise InvalidEntry("a credit note needs a reason", field="reason")
+    value = None if amount is None else to_decimal(amount)
+    if value is not None and (value <= 0 or value != round_money(value, invoice.currency)):
+        raise InvalidEntry("credit amount must be positive, in whole cents", field="amount")
     firm = get_firm()
     issued_on = issued_on or timezone.localdate()
     with transaction.atomic():
         locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
-        tax = line_tax(value, locked.tax_rate_percent, locked.currency)
-        balance = with_balances(Invoice.objects.filter(pk=locked.pk)).get().balance  # type: ignore[attr-defined]
-        if value + tax > balance:
+        open_balance: Decimal = with_balances(Invoice.objects.filter(pk=locked.pk)).get().balance  # type: ignore[attr-defined]
+        if value is None:
+            if open_balance <= 0:
+                raise InvalidEntry(f"invoice {locked.number} has nothing open", field="amount")
+            tax = (
+                round_money(open_balance * locked.tax / locked.total, locked.currency)
+                if locked.tax and locked.total
+                else Decimal(0)
+            )
+            value = open_balance - tax
+        else:
+            tax = line_tax(value, locked.tax_rate_percent, locked.currency)
+        if value + tax > open_balance:
             raise InvalidEntry(
-                f"invoice {locked.number} has {balance} {locked.currency} left to credit "
+                f"invoice {locked.number} has {open_balance} {locked.currency} left to credit "
                 "(a paid part is refunded, not credited)",
                 field="amount",
             )

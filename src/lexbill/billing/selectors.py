@@ -45,7 +45,7 @@ def invoice_status(invoice: Invoice) -> str:
     credited: Decimal = invoice.credited  # type: ignore[attr-defined]
     paid: Decimal = invoice.paid  # type: ignore[attr-defined]
     balance: Decimal = invoice.balance  # type: ignore[attr-defined]
-    if credited >= invoice.total:
+    if credited > 0 and credited >= invoice.total:
         return "credited"
     if balance <= 0:
         return "paid"

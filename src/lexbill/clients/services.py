@@ -24,6 +24,7 @@ def create_client(
     billing_email: str = "",
     tax_rate_percent: Decimal | str | int = 0,
     tax_label: str = "Tax",
+    tax_id: str = "",
 ) -> Client:
     require(actor, Action.MANAGE_CLIENTS)
     if Client.objects.filter(number=number).exists():
@@ -39,6 +40,7 @@ def create_client(
         billing_email=billing_email,
         tax_rate_percent=tax,
         tax_label=tax_label,
+        tax_id=tax_id,
     )
 
 

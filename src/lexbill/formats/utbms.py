@@ -25,6 +25,10 @@ class UtbmsCode:
     kind: CodeKind
     code_set: str
     is_phase: bool = False
+    """A phase heading with its own tasks under it (L100 → L110…), billed to its tasks instead.
+
+    A phase without tasks (project codes P300–P800) is itself the code work is billed to.
+    """
 
 
 _FILES: dict[str, CodeKind] = {
@@ -46,13 +50,15 @@ def all_codes() -> dict[str, UtbmsCode]:
             .joinpath(f"data/utbms_{code_set}.csv")
             .read_text(encoding="utf-8")
         )
-        for row in csv.DictReader(text.splitlines()):
+        rows = list(csv.DictReader(text.splitlines()))
+        parents = {row.get("phase_code") for row in rows if row.get("level") == "task"}
+        for row in rows:
             codes[row["code"]] = UtbmsCode(
                 code=row["code"],
                 description=row["description"],
                 kind=kind,
                 code_set=code_set,
-                is_phase=row.get("level") == "phase",
+                is_phase=row.get("level") == "phase" and row["code"] in parents,
             )
     return codes
 

@@ -46,7 +46,7 @@ def _plan(
     client: Client, amount: Decimal, allocations: Sequence[tuple[str, Decimal | str]] | None
 ) -> AllocationPlan:
     items, id_of = _open(client)
-    if not allocations:
+    if allocations is None:
         return allocate_oldest_first(amount, items) if items else AllocationPlan((), amount)
     wanted = []
     for number, value in allocations:
@@ -73,6 +73,8 @@ def post_payment(
     currency: str | None = None,
 ) -> Payment:
     """Post a payment; allocate it oldest-first unless told how; the rest is unapplied credit.
+
+    ``allocations=None`` means oldest first; an empty list keeps the whole payment unapplied.
 
     The client row is locked first, so two clerks posting at once can't both spend one balance.
     """

@@ -5,162 +5,306 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='BillRun',
+            name="BillRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('through', models.DateField(help_text='bills unbilled work dated on or before this day')),
-                ('started_at', models.DateTimeField()),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('prebill_count', models.PositiveIntegerField(default=0)),
-                ('time_line_count', models.PositiveIntegerField(default=0)),
-                ('expense_line_count', models.PositiveIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "through",
+                    models.DateField(help_text="bills unbilled work dated on or before this day"),
+                ),
+                ("started_at", models.DateTimeField()),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("prebill_count", models.PositiveIntegerField(default=0)),
+                ("time_line_count", models.PositiveIntegerField(default=0)),
+                ("expense_line_count", models.PositiveIntegerField(default=0)),
             ],
         ),
         migrations.CreateModel(
-            name='CreditNote',
+            name="CreditNote",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.CharField(max_length=40, unique=True)),
-                ('issued_on', models.DateField()),
-                ('amount', lexbill.fields.FixedDecimalField(help_text='credited before tax', places=2)),
-                ('tax', lexbill.fields.FixedDecimalField(places=2)),
-                ('total', lexbill.fields.FixedDecimalField(places=2)),
-                ('reason', models.CharField(max_length=300)),
-                ('created_at', models.DateTimeField()),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.CharField(max_length=40, unique=True)),
+                ("issued_on", models.DateField()),
+                (
+                    "amount",
+                    lexbill.fields.FixedDecimalField(help_text="credited before tax", places=2),
+                ),
+                ("tax", lexbill.fields.FixedDecimalField(places=2)),
+                ("total", lexbill.fields.FixedDecimalField(places=2)),
+                ("reason", models.CharField(max_length=300)),
+                ("created_at", models.DateTimeField()),
             ],
         ),
         migrations.CreateModel(
-            name='Invoice',
+            name="Invoice",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.CharField(max_length=40, unique=True)),
-                ('currency', models.CharField(max_length=3)),
-                ('issued_on', models.DateField()),
-                ('due_on', models.DateField()),
-                ('period_start', models.DateField(null=True)),
-                ('period_end', models.DateField(null=True)),
-                ('fees', lexbill.fields.FixedDecimalField(places=2)),
-                ('expenses', lexbill.fields.FixedDecimalField(places=2)),
-                ('adjustments', lexbill.fields.FixedDecimalField(places=2)),
-                ('subtotal', lexbill.fields.FixedDecimalField(places=2)),
-                ('tax_rate_percent', lexbill.fields.FixedDecimalField(default=0, places=4)),
-                ('tax_label', models.CharField(blank=True, max_length=20)),
-                ('tax', lexbill.fields.FixedDecimalField(places=2)),
-                ('total', lexbill.fields.FixedDecimalField(places=2)),
-                ('previous_balance', lexbill.fields.FixedDecimalField(help_text="the matter's total due on its previous invoice (0 on the first)", places=2)),
-                ('payments_received', lexbill.fields.FixedDecimalField(help_text='payments and credits on earlier invoices since the previous invoice', places=2)),
-                ('finalized_at', models.DateTimeField()),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.CharField(max_length=40, unique=True)),
+                ("currency", models.CharField(max_length=3)),
+                ("issued_on", models.DateField()),
+                ("due_on", models.DateField()),
+                ("period_start", models.DateField(null=True)),
+                ("period_end", models.DateField(null=True)),
+                ("fees", lexbill.fields.FixedDecimalField(places=2)),
+                ("expenses", lexbill.fields.FixedDecimalField(places=2)),
+                ("adjustments", lexbill.fields.FixedDecimalField(places=2)),
+                ("subtotal", lexbill.fields.FixedDecimalField(places=2)),
+                ("tax_rate_percent", lexbill.fields.FixedDecimalField(default=0, places=4)),
+                ("tax_label", models.CharField(blank=True, max_length=20)),
+                ("tax", lexbill.fields.FixedDecimalField(places=2)),
+                ("total", lexbill.fields.FixedDecimalField(places=2)),
+                (
+                    "previous_balance",
+                    lexbill.fields.FixedDecimalField(
+                        help_text="the matter's total due on its previous invoice (0 on the first)",
+                        places=2,
+                    ),
+                ),
+                (
+                    "payments_received",
+                    lexbill.fields.FixedDecimalField(
+                        help_text="payments and credits on earlier invoices since the previous invoice",
+                        places=2,
+                    ),
+                ),
+                ("finalized_at", models.DateTimeField()),
             ],
             options={
-                'ordering': ['-issued_on', '-id'],
+                "ordering": ["-issued_on", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='InvoiceDelivery',
+            name="InvoiceDelivery",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('sent_at', models.DateTimeField()),
-                ('channel', models.CharField(default='email', max_length=20)),
-                ('recipient', models.CharField(blank=True, max_length=254)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("sent_at", models.DateTimeField()),
+                ("channel", models.CharField(default="email", max_length=20)),
+                ("recipient", models.CharField(blank=True, max_length=254)),
             ],
             options={
-                'abstract': False,
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='InvoiceLine',
+            name="InvoiceLine",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveIntegerField()),
-                ('kind', models.CharField(choices=[('time', 'Time'), ('expense', 'Expense'), ('fee_adjustment', 'Fee Adjustment')], max_length=16)),
-                ('date', models.DateField()),
-                ('timekeeper_code', models.CharField(blank=True, max_length=20)),
-                ('timekeeper_name', models.CharField(blank=True, max_length=170)),
-                ('classification', models.CharField(blank=True, max_length=20)),
-                ('narrative', models.TextField(blank=True)),
-                ('task_code', models.CharField(blank=True, max_length=10)),
-                ('activity_code', models.CharField(blank=True, max_length=10)),
-                ('expense_code', models.CharField(blank=True, max_length=10)),
-                ('minutes', models.PositiveIntegerField(null=True)),
-                ('quantity', lexbill.fields.FixedDecimalField(null=True, places=4)),
-                ('rate', lexbill.fields.FixedDecimalField(places=4)),
-                ('rate_source', models.CharField(blank=True, max_length=40)),
-                ('amount', lexbill.fields.FixedDecimalField(places=2)),
-                ('adjustment', lexbill.fields.FixedDecimalField(places=2)),
-                ('adjustment_reason', models.CharField(blank=True, max_length=200)),
-                ('no_charge', models.BooleanField(default=False)),
-                ('total', lexbill.fields.FixedDecimalField(places=2)),
-                ('tax', lexbill.fields.FixedDecimalField(places=2)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("position", models.PositiveIntegerField()),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("time", "Time"),
+                            ("expense", "Expense"),
+                            ("fee_adjustment", "Fee Adjustment"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("date", models.DateField()),
+                ("timekeeper_code", models.CharField(blank=True, max_length=20)),
+                ("timekeeper_name", models.CharField(blank=True, max_length=170)),
+                ("classification", models.CharField(blank=True, max_length=20)),
+                ("narrative", models.TextField(blank=True)),
+                ("task_code", models.CharField(blank=True, max_length=10)),
+                ("activity_code", models.CharField(blank=True, max_length=10)),
+                ("expense_code", models.CharField(blank=True, max_length=10)),
+                ("minutes", models.PositiveIntegerField(null=True)),
+                ("quantity", lexbill.fields.FixedDecimalField(null=True, places=4)),
+                ("rate", lexbill.fields.FixedDecimalField(places=4)),
+                ("rate_source", models.CharField(blank=True, max_length=40)),
+                ("amount", lexbill.fields.FixedDecimalField(places=2)),
+                ("adjustment", lexbill.fields.FixedDecimalField(places=2)),
+                ("adjustment_reason", models.CharField(blank=True, max_length=200)),
+                ("no_charge", models.BooleanField(default=False)),
+                ("total", lexbill.fields.FixedDecimalField(places=2)),
+                ("tax", lexbill.fields.FixedDecimalField(places=2)),
             ],
             options={
-                'ordering': ['invoice', 'position'],
+                "ordering": ["invoice", "position"],
             },
         ),
         migrations.CreateModel(
-            name='Prebill',
+            name="Prebill",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('returned', 'Sent back'), ('approved', 'Approved'), ('finalized', 'Finalized'), ('cancelled', 'Cancelled')], default='draft', max_length=10)),
-                ('through', models.DateField()),
-                ('created_at', models.DateTimeField()),
-                ('approved_at', models.DateTimeField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("returned", "Sent back"),
+                            ("approved", "Approved"),
+                            ("finalized", "Finalized"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="draft",
+                        max_length=10,
+                    ),
+                ),
+                ("through", models.DateField()),
+                ("created_at", models.DateTimeField()),
+                ("approved_at", models.DateTimeField(blank=True, null=True)),
             ],
         ),
         migrations.CreateModel(
-            name='PrebillComment',
+            name="PrebillComment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField()),
-                ('action', models.CharField(blank=True, max_length=20)),
-                ('text', models.TextField()),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("at", models.DateTimeField()),
+                ("action", models.CharField(blank=True, max_length=20)),
+                ("text", models.TextField()),
             ],
             options={
-                'ordering': ['at', 'id'],
+                "ordering": ["at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='PrebillLine',
+            name="PrebillLine",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('time', 'Time'), ('expense', 'Expense'), ('fee_adjustment', 'Fee Adjustment')], max_length=16)),
-                ('date', models.DateField()),
-                ('narrative', models.TextField(blank=True)),
-                ('task_code', models.CharField(blank=True, max_length=10)),
-                ('activity_code', models.CharField(blank=True, max_length=10)),
-                ('expense_code', models.CharField(blank=True, max_length=10)),
-                ('minutes', models.PositiveIntegerField(blank=True, null=True)),
-                ('quantity', lexbill.fields.FixedDecimalField(blank=True, null=True, places=4)),
-                ('rate', lexbill.fields.FixedDecimalField(help_text='hourly rate, or unit cost for an expense', places=4)),
-                ('rate_source', models.CharField(blank=True, max_length=40)),
-                ('amount', lexbill.fields.FixedDecimalField(help_text='units × rate, rounded', places=2)),
-                ('adjustment', lexbill.fields.FixedDecimalField(default=0, help_text='write-up (+) or write-down (−)', places=2)),
-                ('adjustment_reason', models.CharField(blank=True, max_length=200)),
-                ('treatment', models.CharField(choices=[('bill', 'Bill'), ('no_charge', 'No charge'), ('hold', 'Hold for a later bill')], default='bill', max_length=10)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("time", "Time"),
+                            ("expense", "Expense"),
+                            ("fee_adjustment", "Fee Adjustment"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("date", models.DateField()),
+                ("narrative", models.TextField(blank=True)),
+                ("task_code", models.CharField(blank=True, max_length=10)),
+                ("activity_code", models.CharField(blank=True, max_length=10)),
+                ("expense_code", models.CharField(blank=True, max_length=10)),
+                ("minutes", models.PositiveIntegerField(blank=True, null=True)),
+                ("quantity", lexbill.fields.FixedDecimalField(blank=True, null=True, places=4)),
+                (
+                    "rate",
+                    lexbill.fields.FixedDecimalField(
+                        help_text="hourly rate, or unit cost for an expense", places=4
+                    ),
+                ),
+                ("rate_source", models.CharField(blank=True, max_length=40)),
+                (
+                    "amount",
+                    lexbill.fields.FixedDecimalField(help_text="units × rate, rounded", places=2),
+                ),
+                (
+                    "adjustment",
+                    lexbill.fields.FixedDecimalField(
+                        default=0, help_text="write-up (+) or write-down (−)", places=2
+                    ),
+                ),
+                ("adjustment_reason", models.CharField(blank=True, max_length=200)),
+                (
+                    "treatment",
+                    models.CharField(
+                        choices=[
+                            ("bill", "Bill"),
+                            ("no_charge", "No charge"),
+                            ("hold", "Hold for a later bill"),
+                        ],
+                        default="bill",
+                        max_length=10,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['date', 'id'],
+                "ordering": ["date", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Rate',
+            name="Rate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('level', models.CharField(choices=[('matter', 'matter'), ('client', 'client'), ('timekeeper', 'timekeeper'), ('classification', 'classification')], max_length=16)),
-                ('amount', lexbill.fields.FixedDecimalField(places=2)),
-                ('currency', models.CharField(default='USD', max_length=3)),
-                ('effective_from', models.DateField()),
-                ('classification', models.CharField(blank=True, choices=[('partner', 'Partner'), ('of_counsel', 'Of counsel'), ('associate', 'Associate'), ('paralegal', 'Paralegal'), ('legal_assistant', 'Legal assistant'), ('other', 'Other timekeeper')], default='', max_length=20)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "level",
+                    models.CharField(
+                        choices=[
+                            ("matter", "matter"),
+                            ("client", "client"),
+                            ("timekeeper", "timekeeper"),
+                            ("classification", "classification"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("amount", lexbill.fields.FixedDecimalField(places=2)),
+                ("currency", models.CharField(default="USD", max_length=3)),
+                ("effective_from", models.DateField()),
+                (
+                    "classification",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("partner", "Partner"),
+                            ("of_counsel", "Of counsel"),
+                            ("associate", "Associate"),
+                            ("paralegal", "Paralegal"),
+                            ("legal_assistant", "Legal assistant"),
+                            ("other", "Other timekeeper"),
+                        ],
+                        default="",
+                        max_length=20,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['level', 'effective_from'],
+                "ordering": ["level", "effective_from"],
             },
         ),
     ]

@@ -6,168 +6,308 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('billing', '0001_initial'),
-        ('clients', '0001_initial'),
-        ('entries', '0001_initial'),
-        ('firm', '0001_initial'),
+        ("billing", "0001_initial"),
+        ("clients", "0001_initial"),
+        ("entries", "0001_initial"),
+        ("firm", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='billrun',
-            name='started_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="billrun",
+            name="started_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='creditnote',
-            name='created_by',
-            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="creditnote",
+            name="created_by",
+            field=models.ForeignKey(
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='invoice',
-            name='client',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='invoices', to='clients.client'),
+            model_name="invoice",
+            name="client",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="invoices",
+                to="clients.client",
+            ),
         ),
         migrations.AddField(
-            model_name='invoice',
-            name='finalized_by',
-            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="invoice",
+            name="finalized_by",
+            field=models.ForeignKey(
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='invoice',
-            name='matter',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='invoices', to='clients.matter'),
+            model_name="invoice",
+            name="matter",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="invoices",
+                to="clients.matter",
+            ),
         ),
         migrations.AddField(
-            model_name='creditnote',
-            name='invoice',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='credit_notes', to='billing.invoice'),
+            model_name="creditnote",
+            name="invoice",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="credit_notes",
+                to="billing.invoice",
+            ),
         ),
         migrations.AddField(
-            model_name='invoicedelivery',
-            name='invoice',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='deliveries', to='billing.invoice'),
+            model_name="invoicedelivery",
+            name="invoice",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="deliveries",
+                to="billing.invoice",
+            ),
         ),
         migrations.AddField(
-            model_name='invoicedelivery',
-            name='sent_by',
-            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="invoicedelivery",
+            name="sent_by",
+            field=models.ForeignKey(
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='invoiceline',
-            name='expense',
-            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='invoice_lines', to='entries.expense'),
+            model_name="invoiceline",
+            name="expense",
+            field=models.ForeignKey(
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="invoice_lines",
+                to="entries.expense",
+            ),
         ),
         migrations.AddField(
-            model_name='invoiceline',
-            name='invoice',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='lines', to='billing.invoice'),
+            model_name="invoiceline",
+            name="invoice",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="lines",
+                to="billing.invoice",
+            ),
         ),
         migrations.AddField(
-            model_name='invoiceline',
-            name='time_entry',
-            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='invoice_lines', to='entries.timeentry'),
+            model_name="invoiceline",
+            name="time_entry",
+            field=models.ForeignKey(
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="invoice_lines",
+                to="entries.timeentry",
+            ),
         ),
         migrations.AddField(
-            model_name='prebill',
-            name='approved_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="prebill",
+            name="approved_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='prebill',
-            name='matter',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='prebills', to='clients.matter'),
+            model_name="prebill",
+            name="matter",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="prebills",
+                to="clients.matter",
+            ),
         ),
         migrations.AddField(
-            model_name='prebill',
-            name='run',
-            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='prebills', to='billing.billrun'),
+            model_name="prebill",
+            name="run",
+            field=models.ForeignKey(
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="prebills",
+                to="billing.billrun",
+            ),
         ),
         migrations.AddField(
-            model_name='invoice',
-            name='prebill',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='invoice', to='billing.prebill'),
+            model_name="invoice",
+            name="prebill",
+            field=models.OneToOneField(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="invoice",
+                to="billing.prebill",
+            ),
         ),
         migrations.AddField(
-            model_name='prebillcomment',
-            name='author',
-            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="prebillcomment",
+            name="author",
+            field=models.ForeignKey(
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='prebillcomment',
-            name='prebill',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='comments', to='billing.prebill'),
+            model_name="prebillcomment",
+            name="prebill",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="comments",
+                to="billing.prebill",
+            ),
         ),
         migrations.AddField(
-            model_name='prebillline',
-            name='expense',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='prebill_lines', to='entries.expense'),
+            model_name="prebillline",
+            name="expense",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="prebill_lines",
+                to="entries.expense",
+            ),
         ),
         migrations.AddField(
-            model_name='prebillline',
-            name='prebill',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='lines', to='billing.prebill'),
+            model_name="prebillline",
+            name="prebill",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="lines",
+                to="billing.prebill",
+            ),
         ),
         migrations.AddField(
-            model_name='prebillline',
-            name='time_entry',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='prebill_lines', to='entries.timeentry'),
+            model_name="prebillline",
+            name="time_entry",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="prebill_lines",
+                to="entries.timeentry",
+            ),
         ),
         migrations.AddField(
-            model_name='prebillline',
-            name='timekeeper',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='firm.timekeeper'),
+            model_name="prebillline",
+            name="timekeeper",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="firm.timekeeper",
+            ),
         ),
         migrations.AddField(
-            model_name='rate',
-            name='client',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='rates', to='clients.client'),
+            model_name="rate",
+            name="client",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="rates",
+                to="clients.client",
+            ),
         ),
         migrations.AddField(
-            model_name='rate',
-            name='matter',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='rates', to='clients.matter'),
+            model_name="rate",
+            name="matter",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="rates",
+                to="clients.matter",
+            ),
         ),
         migrations.AddField(
-            model_name='rate',
-            name='timekeeper',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='rates', to='firm.timekeeper'),
+            model_name="rate",
+            name="timekeeper",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="rates",
+                to="firm.timekeeper",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='creditnote',
-            constraint=models.CheckConstraint(condition=models.Q(('total__gt', 0)), name='credit_positive'),
+            model_name="creditnote",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("total__gt", 0)), name="credit_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='invoiceline',
-            constraint=models.UniqueConstraint(fields=('invoice', 'position'), name='line_position_unique'),
+            model_name="invoiceline",
+            constraint=models.UniqueConstraint(
+                fields=("invoice", "position"), name="line_position_unique"
+            ),
         ),
         migrations.AddIndex(
-            model_name='prebill',
-            index=models.Index(fields=['status', 'matter'], name='billing_pre_status_06bff8_idx'),
+            model_name="prebill",
+            index=models.Index(fields=["status", "matter"], name="billing_pre_status_06bff8_idx"),
         ),
         migrations.AddIndex(
-            model_name='invoice',
-            index=models.Index(fields=['client', 'issued_on'], name='billing_inv_client__7f8cf6_idx'),
+            model_name="invoice",
+            index=models.Index(
+                fields=["client", "issued_on"], name="billing_inv_client__7f8cf6_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='prebillline',
-            index=models.Index(fields=['prebill', 'kind'], name='billing_pre_prebill_dc12a5_idx'),
+            model_name="prebillline",
+            index=models.Index(fields=["prebill", "kind"], name="billing_pre_prebill_dc12a5_idx"),
         ),
         migrations.AddIndex(
-            model_name='rate',
-            index=models.Index(fields=['level', 'effective_from'], name='billing_rat_level_f7b6d5_idx'),
+            model_name="rate",
+            index=models.Index(
+                fields=["level", "effective_from"], name="billing_rat_level_f7b6d5_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='rate',
-            constraint=models.UniqueConstraint(fields=('level', 'matter', 'client', 'timekeeper', 'classification', 'currency', 'effective_from'), name='one_rate_per_key_and_date', nulls_distinct=False),
+            model_name="rate",
+            constraint=models.UniqueConstraint(
+                fields=(
+                    "level",
+                    "matter",
+                    "client",
+                    "timekeeper",
+                    "classification",
+                    "currency",
+                    "effective_from",
+                ),
+                name="one_rate_per_key_and_date",
+                nulls_distinct=False,
+            ),
         ),
         migrations.AddConstraint(
-            model_name='rate',
-            constraint=models.CheckConstraint(condition=models.Q(('amount__gte', 0)), name='rate_not_negative'),
+            model_name="rate",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount__gte", 0)), name="rate_not_negative"
+            ),
         ),
     ]

@@ -4,15 +4,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('billing', '0002_initial'),
+        ("billing", "0002_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='invoice',
-            name='parties',
-            field=models.JSONField(default=dict, help_text='firm, client and matter details as printed, frozen at finalization'),
+            model_name="invoice",
+            name="parties",
+            field=models.JSONField(
+                default=dict,
+                help_text="firm, client and matter details as printed, frozen at finalization",
+            ),
         ),
     ]

@@ -1,0 +1,279 @@
+"""The demo firm keeps every promise made about it, checked from what it left in the database.
+
+The demo is built once for the module (a few seconds) inside a transaction that is rolled back
+at the end; each test then runs in its own savepoint, so none can disturb another. ``TODAY`` is
+mid-month on purpose: on the 1st or 2nd of a month there is no working day between the last bill
+run's cut-off and today, so the only unbilled time then is the late time.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.db import transaction
+from django.db.models import Count, Max, Min, Sum
+
+from lexbill.billing.models import (
+    CreditNote,
+    Invoice,
+    InvoiceLine,
+    Prebill,
+    PrebillComment,
+    PrebillLine,
+    PrebillStatus,
+    Rate,
+)
+from lexbill.billing.selectors import client_balance, invoice_status, with_balances
+from lexbill.clients.models import Client, Matter
+from lexbill.core.errors import LexbillError
+from lexbill.demo import DEMO_PASSWORD, DEMO_USERS, DemoSummary, build_demo_firm
+from lexbill.entries.models import Billable, BillingState, Expense, TimeEntry
+from lexbill.firm.models import Firm, Timekeeper, User
+from lexbill.formats.utbms import CodeKind, lookup
+from lexbill.receivables.models import Payment, PaymentAllocation
+
+TODAY = date(2026, 3, 18)
+SEED = 2026
+FIRST_DAY = date(2025, 9, 18)  # six months before TODAY
+
+pytestmark = pytest.mark.django_db(transaction=False)
+
+
+@pytest.fixture(scope="module")
+def demo(django_db_setup: None, django_db_blocker: Any) -> Iterator[DemoSummary]:
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield build_demo_firm(seed=SEED, today=TODAY)
+        transaction.set_rollback(True)
+
+
+def _invoices() -> list[Invoice]:
+    return list(with_balances(Invoice.objects.all()).order_by("issued_on", "number"))
+
+
+def _balance(invoice: Invoice) -> Decimal:
+    return invoice.balance  # type: ignore[attr-defined, no-any-return]
+
+
+def _paid(invoice: Invoice) -> Decimal:
+    return invoice.paid  # type: ignore[attr-defined, no-any-return]
+
+
+def test_the_summary_counts_what_is_in_the_database(demo: DemoSummary) -> None:
+    s = demo
+    assert s.clients == Client.objects.count() >= 4
+    assert s.matters == Matter.objects.count() >= 12
+    assert s.timekeepers == Timekeeper.objects.count() >= 8
+    assert s.time_entries == TimeEntry.objects.count() >= 2000
+    assert s.expenses == Expense.objects.count() >= 50
+    assert s.invoices == Invoice.objects.count() >= 40
+    assert s.payments == Payment.objects.count() >= 10
+    open_statuses = [PrebillStatus.DRAFT, PrebillStatus.RETURNED, PrebillStatus.APPROVED]
+    assert s.prebills_open == Prebill.objects.filter(status__in=open_statuses).count() >= 3
+    assert s.users == DEMO_USERS
+
+
+def test_the_firm_policy_and_one_demo_user_per_role(demo: DemoSummary) -> None:
+    firm = Firm.objects.get()
+    assert firm.name == "Hale & Ward LLP"
+    assert firm.address and firm.tax_id
+    assert (firm.increment_minutes, firm.time_rounding, firm.payment_terms_days) == (6, "up", 30)
+    assert set(DEMO_USERS.values()) == {"admin", "coordinator", "specialist", "clerk", "attorney"}
+    for username, role in DEMO_USERS.items():
+        user = User.objects.get(username=username)
+        assert user.role == role
+        assert user.check_password(DEMO_PASSWORD)
+    attorney = Timekeeper.objects.get(user__username="attorney")
+    assert attorney.classification == "partner"
+    assert Matter.objects.filter(responsible_attorney=attorney).count() >= 3
+
+
+def test_timekeepers_span_the_classifications_with_effective_dated_rates(demo: DemoSummary) -> None:
+    classes = set(Timekeeper.objects.values_list("classification", flat=True))
+    assert {"partner", "of_counsel", "associate", "paralegal", "legal_assistant"} <= classes
+    first_work = TimeEntry.objects.aggregate(d=Min("work_date"))["d"]
+    last_work = TimeEntry.objects.aggregate(d=Max("work_date"))["d"]
+    standard = Rate.objects.filter(level="timekeeper")
+    assert (
+        standard.filter(effective_from__lte=first_work).values("timekeeper").distinct().count() >= 8
+    )
+    raised = standard.filter(effective_from__gt=first_work, effective_from__lt=last_work)
+    assert raised.values("timekeeper").distinct().count() >= 2
+    assert Rate.objects.filter(level="classification").count() >= 5
+    assert Rate.objects.filter(level="client").exists()
+    assert Rate.objects.filter(level="matter").exists()
+
+
+def test_bills_show_rates_from_every_level(demo: DemoSummary) -> None:
+    sources = set(InvoiceLine.objects.filter(kind="time").values_list("rate_source", flat=True))
+    assert {source.split("/")[0] for source in sources} >= {
+        "matter",
+        "client",
+        "timekeeper",
+        "classification",
+    }
+
+
+def test_clients_and_matters(demo: DemoSummary) -> None:
+    vat = Client.objects.get(tax_label="VAT")
+    assert vat.tax_rate_percent == Decimal(20)
+    assert Invoice.objects.filter(client=vat, tax__gt=0).exists()
+    arrangements = Counter(Matter.objects.values_list("arrangement", flat=True))
+    assert arrangements["flat_fee"] >= 1 and arrangements["capped"] >= 1
+    assert arrangements["hourly"] > Matter.objects.count() / 2
+    assert Matter.objects.exclude(client_matter_id="").exists()
+    assert Client.objects.annotate(n=Count("matters")).filter(n__gte=3).exists()
+    capped = Matter.objects.get(arrangement="capped")
+    assert InvoiceLine.objects.filter(invoice__matter=capped, kind="fee_adjustment").exists()
+
+
+def test_a_matter_is_closed_after_its_work_was_billed(demo: DemoSummary) -> None:
+    closed = Matter.objects.get(status="closed")
+    work = TimeEntry.objects.filter(matter=closed)
+    assert work.exists()
+    billable = work.exclude(billable=Billable.NON_BILLABLE)
+    assert not billable.exclude(state=BillingState.BILLED).exists()
+    assert closed.closed_on is not None
+    assert closed.closed_on > work.aggregate(d=Max("work_date"))["d"]
+    assert (
+        closed.closed_on >= Invoice.objects.filter(matter=closed).aggregate(d=Max("issued_on"))["d"]
+    )
+
+
+def test_time_entries_are_plausible(demo: DemoSummary) -> None:
+    entries = TimeEntry.objects.all()
+    assert entries.count() >= 2000
+    days = set(entries.values_list("work_date", flat=True))
+    assert all(day.weekday() < 5 for day in days)
+    assert min(days) >= FIRST_DAY and max(days) < TODAY
+    assert not entries.filter(duration_seconds__lte=0).exists()
+    assert not entries.filter(duration_seconds__gt=6 * 3600).exists()
+    assert not entries.filter(billed_minutes__lt=6).exists()
+    per_day = entries.values("timekeeper", "work_date").annotate(s=Sum("duration_seconds"))
+    assert max(row["s"] for row in per_day) <= 24 * 3600
+    statuses = Counter(entries.values_list("billable", flat=True))
+    assert statuses[Billable.NO_CHARGE] >= 3 and statuses[Billable.NON_BILLABLE] >= 3
+    assert entries.values("narrative").distinct().count() >= 200
+    litigation = entries.filter(matter__number__in=["10231-0047", "10457-0015", "10688-0006"])
+    assert all(code.startswith("L") for code in litigation.values_list("task_code", flat=True))
+    for code in set(entries.exclude(task_code="").values_list("task_code", flat=True)):
+        assert lookup(code, CodeKind.TASK) is not None, code
+    for code in set(entries.exclude(activity_code="").values_list("activity_code", flat=True)):
+        assert lookup(code, CodeKind.ACTIVITY) is not None, code
+    assert entries.filter(task_code__startswith="C").exists()
+    assert entries.filter(task_code__startswith="P").exists()
+    assert entries.filter(task_code="").exists()
+
+
+def test_expenses_are_typical_disbursements(demo: DemoSummary) -> None:
+    codes = set(Expense.objects.values_list("expense_code", flat=True))
+    assert {"E101", "E107", "E110", "E112"} <= codes
+    assert not Expense.objects.filter(quantity__lte=0).exists()
+    assert all(day.weekday() < 5 for day in Expense.objects.values_list("date", flat=True))
+
+
+def test_invoices_exist_in_every_state(demo: DemoSummary) -> None:
+    invoices = _invoices()
+    states = Counter(invoice_status(invoice) for invoice in invoices)
+    assert {"final", "sent", "partly paid", "paid", "credited"} <= set(states), states
+    overdue = [
+        inv
+        for inv in invoices
+        if _balance(inv) > 0
+        and inv.due_on < TODAY
+        and inv.issued_on < TODAY - timedelta(days=30)
+        and _paid(inv) == 0
+    ]
+    assert overdue
+    assert all(inv.issued_on.day <= 5 and inv.issued_on < TODAY for inv in invoices)
+    assert len({inv.issued_on.replace(day=1) for inv in invoices}) >= 4  # monthly billing
+
+
+def test_every_invoice_total_is_its_lines_plus_their_tax(demo: DemoSummary) -> None:
+    sums = {
+        row["invoice"]: row["total"] + row["tax"]
+        for row in InvoiceLine.objects.values("invoice").annotate(
+            total=Sum("total"), tax=Sum("tax")
+        )
+    }
+    for invoice in Invoice.objects.all():
+        assert invoice.total == sums[invoice.pk], invoice.number
+        assert invoice.total == invoice.subtotal + invoice.tax, invoice.number
+
+
+def test_payments_and_credit_notes(demo: DemoSummary) -> None:
+    allocated = {
+        row["payment"]: row["s"]
+        for row in PaymentAllocation.objects.values("payment").annotate(s=Sum("amount"))
+    }
+    payments = list(Payment.objects.all())
+    assert any(p.amount > allocated.get(p.pk, 0) for p in payments), "no unapplied credit"
+    spread = PaymentAllocation.objects.values("payment").annotate(n=Count("invoice"))
+    assert any(row["n"] >= 2 for row in spread), "no payment across several invoices"
+    invoices = _invoices()
+    assert any(_paid(inv) > 0 and _balance(inv) > 0 for inv in invoices)
+    totals = {inv.pk: inv.total for inv in invoices}
+    credits = list(CreditNote.objects.all())
+    assert any(c.total == totals[c.invoice_id] for c in credits), "no full credit note"
+    assert any(c.total < totals[c.invoice_id] for c in credits), "no partial credit note"
+    assert all(_balance(inv) >= 0 for inv in invoices)
+
+
+def test_every_client_balance_reconciles(demo: DemoSummary) -> None:
+    for client in Client.objects.all():
+        account = client_balance(client)
+        open_balances = sum(
+            (_balance(inv) for inv in with_balances(Invoice.objects.filter(client=client))),
+            Decimal(0),
+        )
+        assert account.invoiced - account.credited - account.paid == open_balances, client.name
+        assert account.unapplied >= 0
+
+
+def test_prebills_carry_a_review_history(demo: DemoSummary) -> None:
+    finalized = PrebillLine.objects.filter(prebill__status=PrebillStatus.FINALIZED)
+    write_downs = finalized.filter(adjustment__lt=0)
+    assert write_downs.exists()
+    assert not write_downs.filter(adjustment_reason="").exists()
+    assert finalized.filter(treatment="no_charge", time_entry__billable=Billable.BILLABLE).exists()
+    held = finalized.filter(treatment="hold")
+    assert held.exists()
+    # A held line's work went back to WIP and was billed again later.
+    assert not TimeEntry.objects.filter(
+        pk__in=held.values("time_entry"), state=BillingState.UNBILLED
+    ).exists()
+    comments: dict[int, list[str]] = defaultdict(list)
+    for comment in PrebillComment.objects.order_by("at", "id"):
+        comments[comment.prebill_id].append(comment.action)
+    assert any(
+        actions[:2] == ["send back", "approve"]
+        and Prebill.objects.get(pk=pk).status == PrebillStatus.FINALIZED
+        for pk, actions in comments.items()
+    )
+    statuses = set(
+        Prebill.objects.exclude(status=PrebillStatus.FINALIZED).values_list("status", flat=True)
+    )
+    assert statuses == {PrebillStatus.DRAFT, PrebillStatus.APPROVED, PrebillStatus.RETURNED}
+    approvers = set(
+        Prebill.objects.exclude(approved_by=None).values_list("approved_by__username", flat=True)
+    )
+    assert approvers == {"attorney", "coordinator"}
+
+
+def test_some_work_is_still_unbilled(demo: DemoSummary) -> None:
+    last_run = Prebill.objects.aggregate(d=Max("through"))["d"]
+    wip = TimeEntry.objects.filter(state=BillingState.UNBILLED).exclude(
+        billable=Billable.NON_BILLABLE
+    )
+    assert wip.filter(work_date__gt=last_run).exists()
+    assert wip.filter(work_date__lte=last_run).exists()  # late time, entered after the run
+    assert Expense.objects.filter(state=BillingState.UNBILLED).exists()
+
+
+def test_the_demo_refuses_a_database_that_already_has_a_firm(demo: DemoSummary) -> None:
+    with pytest.raises(LexbillError, match="already holds a firm"):
+        build_demo_firm(seed=SEED, today=TODAY)
