@@ -27,10 +27,14 @@ prebill_app = typer.Typer(no_args_is_help=True, help="Review pre-bills.")
 invoice_app = typer.Typer(no_args_is_help=True, help="Final invoices.")
 payment_app = typer.Typer(no_args_is_help=True, help="Payments received.")
 user_app = typer.Typer(no_args_is_help=True, help="Users and roles.")
+time_app = typer.Typer(no_args_is_help=True, help="Time entries.")
+expense_app = typer.Typer(no_args_is_help=True, help="Expenses (disbursements).")
 app.add_typer(prebill_app, name="prebill")
 app.add_typer(invoice_app, name="invoice")
 app.add_typer(payment_app, name="payment")
 app.add_typer(user_app, name="user")
+app.add_typer(time_app, name="time")
+app.add_typer(expense_app, name="expense")
 
 out = Console()
 err = Console(stderr=True)
@@ -672,6 +676,109 @@ def balance(
     )
     for m in matters:
         out.print(f"  {m['matter']} {m['name']}: {_money(m['balance_due'])}")
+
+
+def _matter(number: str) -> Any:
+    from lexbill.clients.models import Matter
+    from lexbill.core.errors import NotFound
+
+    found = Matter.objects.select_related("client").filter(number=number).first()
+    if found is None:
+        raise NotFound(f"no matter {number}")
+    return found
+
+
+def _timekeeper(code: str) -> Any:
+    from lexbill.core.errors import NotFound
+    from lexbill.firm.models import Timekeeper
+
+    found = Timekeeper.objects.filter(code=code).first()
+    if found is None:
+        raise NotFound(f"no timekeeper {code}")
+    return found
+
+
+@time_app.command("add")
+@command
+def time_add(
+    matter: Annotated[str, typer.Option(help="Matter number.")],
+    timekeeper: Annotated[str, typer.Option(help="Timekeeper ID.")],
+    hours: Annotated[str, typer.Option(help="Hours worked, e.g. 1.25.")],
+    narrative: Annotated[str, typer.Option(help="What was done.")],
+    date_: Annotated[str | None, typer.Option("--date", help="Work date (default today).")] = None,
+    task: Annotated[str, typer.Option(help="UTBMS task code, e.g. L120.")] = "",
+    activity: Annotated[str, typer.Option(help="UTBMS activity code, e.g. A103.")] = "",
+    billable: Annotated[
+        str, typer.Option(help="billable, no_charge or non_billable.")
+    ] = "billable",
+    as_json: JsonOpt = False,
+) -> None:
+    """Record a time entry; it is billed in the firm's increment, rounded per policy."""
+    from django.utils import timezone
+
+    from lexbill.core.increments import format_hours, hours_to_seconds
+    from lexbill.entries.services import TimeDraft, record_time
+
+    work_date = _date(date_, "date") if date_ else timezone.localdate()
+    seconds = hours_to_seconds(_decimal(hours, "hours"))
+    with _acting() as user:
+        entry = record_time(
+            user,
+            TimeDraft(
+                _matter(matter),
+                _timekeeper(timekeeper),
+                work_date,
+                seconds,
+                narrative,
+                task_code=task,
+                activity_code=activity,
+                billable=billable,
+            ),
+        )
+    data = {
+        "entry": entry.pk,
+        "billed_hours": format_hours(entry.billed_minutes),
+        "state": entry.state,
+    }
+    if as_json:
+        _print_json(data)
+    else:
+        out.print(f"time entry {entry.pk}: {data['billed_hours']} h billable as {entry.billable}")
+
+
+@expense_app.command("add")
+@command
+def expense_add(
+    matter: Annotated[str, typer.Option(help="Matter number.")],
+    code: Annotated[str, typer.Option(help="UTBMS expense code, e.g. E101.")],
+    unit_cost: Annotated[str, typer.Option(help="Cost per unit.")],
+    description: Annotated[str, typer.Option(help="What it was.")],
+    quantity: Annotated[str, typer.Option(help="Units, e.g. pages.")] = "1",
+    date_: Annotated[str | None, typer.Option("--date", help="Date (default today).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Record an expense against a matter."""
+    from django.utils import timezone
+
+    from lexbill.entries.services import ExpenseDraft, record_expense
+
+    day = _date(date_, "date") if date_ else timezone.localdate()
+    with _acting() as user:
+        expense = record_expense(
+            user,
+            ExpenseDraft(
+                _matter(matter),
+                day,
+                code,
+                _decimal(quantity, "quantity"),
+                _decimal(unit_cost, "unit_cost"),
+                description,
+            ),
+        )
+    if as_json:
+        _print_json({"expense": expense.pk, "state": expense.state})
+    else:
+        out.print(f"expense {expense.pk} recorded")
 
 
 @user_app.command("create")

@@ -88,7 +88,59 @@ def test_the_billing_cycle_end_to_end(cli_env: dict[str, str], tmp_path: Path) -
         shown.get("fee_adjustment", {}).get("amount", "0")
     ) + Decimal(shown["tax"])
 
-    run(env, "prebill", "approve", str(prebill["prebill"]))
+    matter = prebill["matter"]
+    added = run_json(
+        env,
+        "--user",
+        "clerk",
+        "time",
+        "add",
+        "--matter",
+        matter,
+        "--timekeeper",
+        "DW",
+        "--hours",
+        "1.23",
+        "--narrative",
+        "Telephone conference with client",
+        "--task",
+        "L120",
+        "--activity",
+        "A106",
+    )
+    assert (added["billed_hours"], added["state"]) == ("1.30", "unbilled")  # 0.1 h, rounded up
+    refused = subprocess.run(
+        [
+            *LEXBILL,
+            "time",
+            "add",
+            "--matter",
+            matter,
+            "--timekeeper",
+            "DW",
+            "--hours",
+            "1",
+            "--narrative",
+            "x",
+            "--task",
+            "L999",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert refused.returncode == 1
+    assert "unknown UTBMS task code 'L999'" in refused.stderr
+    clerk_run = subprocess.run(
+        [*LEXBILL, "--user", "clerk", "bill-run", "--through", today],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert clerk_run.returncode == 1
+    assert "may not run a bill run" in clerk_run.stderr
+
+    run(env, "--user", "coordinator", "prebill", "approve", str(prebill["prebill"]))
     invoice = run_json(env, "invoice", "finalize", str(prebill["prebill"]))
     assert invoice["status"] == "final"
     assert invoice["total"] == shown["total"]
