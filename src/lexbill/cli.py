@@ -36,7 +36,8 @@ app.add_typer(user_app, name="user")
 app.add_typer(time_app, name="time")
 app.add_typer(expense_app, name="expense")
 
-out = Console()
+# Piped output keeps whole numbers and dates on one line instead of folding to 80 columns.
+out = Console(width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -180,14 +180,17 @@ def _run_cache() -> Iterator[None]:
     with connection.cursor() as cursor:
         cursor.execute("PRAGMA cache_size")
         previous = int(cursor.fetchone()[0])
-        # Negative means KiB, positive means pages (of at most 64 KiB); only ever grow it.
-        bigger = -previous < SQLITE_RUN_CACHE_KIB if previous < 0 else previous < 1024
-        if bigger:
+        cursor.execute("PRAGMA page_size")
+        page_kib = int(cursor.fetchone()[0]) // 1024
+        # A negative cache_size is in KiB, a positive one in pages; only ever grow it.
+        previous_kib = -previous if previous < 0 else previous * page_kib
+        grow = previous_kib < SQLITE_RUN_CACHE_KIB
+        if grow:
             cursor.execute(f"PRAGMA cache_size = -{SQLITE_RUN_CACHE_KIB}")
     try:
         yield
     finally:
-        if bigger:
+        if grow:
             with connection.cursor() as cursor:
                 cursor.execute(f"PRAGMA cache_size = {previous}")
 
@@ -225,6 +228,7 @@ class _LineWriter:
         cursor = self._raw.cursor()
         try:
             if not self._priced_table:
+                cursor.execute(f"DROP TABLE IF EXISTS {_PRICED}")
                 cursor.execute(_CREATE_PRICED)
                 self._priced_table = True
             cursor.executemany(_INSERT_PRICED, priced)

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db.models import ExpressionWrapper, F, Model, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models import (
+    Exists,
+    ExpressionWrapper,
+    F,
+    Model,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Coalesce
 
 from lexbill.billing.models import CreditNote, Invoice, InvoiceDelivery, LineKind
@@ -27,12 +37,13 @@ def _sum_of(model: type[Model], amount_field: str, **filters: object) -> Coalesc
 
 
 def with_balances(invoices: QuerySet[Invoice]) -> QuerySet[Invoice]:
-    """Annotate credited, paid and balance; one query however many invoices."""
+    """Annotate credited, paid, was_sent and balance; one query however many invoices."""
     from lexbill.receivables.models import PaymentAllocation
 
     return invoices.annotate(
         credited=_sum_of(CreditNote, "total"),
         paid=_sum_of(PaymentAllocation, "amount"),
+        was_sent=Exists(InvoiceDelivery.objects.filter(invoice=OuterRef("pk"))),
     ).annotate(
         balance=ExpressionWrapper(
             F("total") - F("credited") - F("paid"), output_field=FixedDecimalField(places=2)
@@ -51,7 +62,7 @@ def invoice_status(invoice: Invoice) -> str:
         return "paid"
     if paid > 0 or credited > 0:
         return "partly paid"
-    if InvoiceDelivery.objects.filter(invoice=invoice).exists():
+    if invoice.was_sent:  # type: ignore[attr-defined]
         return "sent"
     return "final"
 
