@@ -154,3 +154,19 @@ def test_a_payment_can_be_kept_entirely_as_unapplied_credit(small_firm: Any) -> 
 
     assert apply_unapplied_credit(f.clara, f.acme) == Decimal("200.00")
     assert client_balance(f.acme).balance_due == invoice.total - Decimal("200.00")
+
+
+def test_listing_invoices_with_status_and_balance_is_one_query(
+    small_firm: Any, django_assert_num_queries: Any
+) -> None:
+    f = small_firm
+    for month in (1, 2, 3):
+        _time(f, f.acme_hourly, f.partner, date(2026, month, 5), "1")
+        prebill = Prebill.objects.get(run=run_bill_run(f.sam, date(2026, month, 28)))
+        approve_prebill(f.carol, prebill)
+        finalize_prebill(f.sam, prebill)
+    from lexbill.billing.selectors import invoice_status
+
+    with django_assert_num_queries(1):
+        statuses = [invoice_status(inv) for inv in with_balances(Invoice.objects.all())]
+    assert statuses == ["final", "final", "final"]
