@@ -484,8 +484,8 @@ class Firm:
             currency = self.client_currency[client - 1]
             effective = RATES_FROM if rng.random() < 0.7 else later
             for classification in rng.sample(list(CLASS_RATE_USD), rng.randint(1, 3)):
-                usd = CLASS_RATE_USD[classification] * rng.uniform(0.8, 0.95)
-                self._rate("client", money(usd, currency), currency, effective,
+                card = CLASS_RATE_USD[classification] * rng.uniform(0.8, 0.95)
+                self._rate("client", money(card, currency), currency, effective,
                            client=client, classification=classification)  # fmt: skip
             for tk in rng.sample(range(1, self.p.timekeepers + 1), rng.randint(0, 3)):
                 low, high = STANDARD_RANGE_USD[self.tk_class[tk - 1]]
@@ -504,8 +504,8 @@ class Firm:
                            effective, matter=matter, timekeeper=tk)  # fmt: skip
             if rng.random() < 0.5:
                 classification = self.tk_class[rng.choice(team) - 1]
-                usd = CLASS_RATE_USD[classification] * rng.uniform(0.7, 0.9)
-                self._rate("matter", money(usd, currency), currency, effective,
+                agreed = CLASS_RATE_USD[classification] * rng.uniform(0.7, 0.9)
+                self._rate("matter", money(agreed, currency), currency, effective,
                            matter=matter, classification=classification)  # fmt: skip
         return self.rate_rows
 

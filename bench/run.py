@@ -88,6 +88,9 @@ class SQLiteFiles:
     def drop(self, phase: str) -> None:
         self._remove(OUT_DIR / f"phase-{phase}.sqlite3")
 
+    def drop_source(self) -> None:
+        self._remove(self.source)
+
 
 class PostgresDatabases:
     """The URL's database holds the generated firm; each phase runs on a copy made from it."""
@@ -138,9 +141,12 @@ class PostgresDatabases:
     def drop(self, phase: str) -> None:
         self.admin.execute(f'DROP DATABASE IF EXISTS "{self.name}_{phase}" WITH (FORCE)')
 
+    def drop_source(self) -> None:
+        self.admin.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
 
-def _mark(ok: bool) -> str:
-    return "PASS" if ok else "FAIL"
+
+def _mark(ok: bool | None) -> str:
+    return "info" if ok is None else "PASS" if ok else "FAIL"
 
 
 def main() -> None:
@@ -153,6 +159,7 @@ def main() -> None:
     parser.add_argument("--regenerate", action="store_true", help="ignore a cached firm")
     parser.add_argument("--repeat", type=int, default=1, help="runs per phase; the best counts")
     parser.add_argument("--keep", action="store_true", help="keep the phase databases")
+    parser.add_argument("--drop", action="store_true", help="remove the generated firm at the end")
     args = parser.parse_args()
     params = QUICK if args.quick else params_from(args)
     url = args.database_url
@@ -166,6 +173,7 @@ def main() -> None:
 
     results: dict[str, dict[str, Any]] = {}
     digests: dict[str, dict[str, Any]] = {}
+    rate_check: dict[str, Any] | None = None
     for _ in range(args.repeat):
         for phase in PHASES:
             phase_url = store.fresh(phase)
@@ -182,10 +190,15 @@ def main() -> None:
                 results[phase] = result
             if phase not in digests:
                 digests[phase] = _child("phase.py", "digest", "--database-url", phase_url)
+            if rate_check is None:
+                rate_check = _child("phase.py", "check-rates", "--database-url", phase_url)
             if not args.keep:
                 store.drop(phase)
 
+    if args.drop:
+        store.drop_source()
     real, base = results["real"], results["baseline"]
+    assert rate_check is not None
     ratio = real["seconds"] / base["seconds"]
     print()
     print(f"Bill run benchmark on {engine}: {summary(params)}, through {params.through}")
@@ -197,8 +210,10 @@ def main() -> None:
             f"{phase:10} {entries:>10,} {r['seconds']:>9.2f} {entries / r['seconds']:>11,.0f} "
             f"{r['peak_mib']:>9.1f}"
         )
-    checks = [
-        (f"real run < {MAX_SECONDS:.0f} s", f"{real['seconds']:.2f} s", real["seconds"] < MAX_SECONDS),
+    checks: list[tuple[str, str, bool | None]] = [
+        # The issue sets the time target for SQLite; on PostgreSQL it is reported, not judged.
+        (f"real run < {MAX_SECONDS:.0f} s (target on SQLite)", f"{real['seconds']:.2f} s",
+         real["seconds"] < MAX_SECONDS if engine == "SQLite" else None),
         (f"peak memory < {MAX_PEAK_MIB:.0f} MiB", f"{real['peak_mib']:.1f} MiB",
          real["peak_mib"] < MAX_PEAK_MIB),
         (f"real / baseline ≤ {MAX_RATIO:.0f}×", f"{ratio:.2f}×", ratio <= MAX_RATIO),
@@ -216,6 +231,10 @@ def main() -> None:
         ("same aggregates and entry states", "by kind/source, states",
          all(d_real[k] == d_base[k] for k in d_real if not k.endswith("sha256"))),
         ("progress reported to the end", f"{real['progress_calls']} calls", progress_ok),
+        ("rate periods = RateBook.resolve (random)",
+         f"{rate_check['checked']:,} rates + {rate_check['no_rate']:,} none, "
+         f"{rate_check['extra_rates']:,} extra rate rows", True),
+        ("integer pricing = core.invoice_math", "checked before the runs", True),
     ]  # fmt: skip
     print()
     print(f"{'kind':8} {'rate source':22} {'lines':>10} {'SUM(amount)':>16} {'SUM(rate)':>18}")
@@ -225,7 +244,7 @@ def main() -> None:
     for label, value, ok in checks:
         print(f"{_mark(ok)}  {label:40} {value}")
     print(f"\nratio real/baseline: {ratio:.2f}")
-    if not all(ok for _, _, ok in checks):
+    if any(ok is False for _, _, ok in checks):
         raise SystemExit(1)
 
 

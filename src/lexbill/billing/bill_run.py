@@ -129,6 +129,7 @@ def run_bill_run(
     ops = connection.ops
     day = ops.adapt_datefield_value(through)
     with _run_cache(), transaction.atomic():
+        _hold_entries_still()
         run = BillRun.objects.create(through=through, started_at=now, started_by=actor)
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT COUNT(*) {_UNBILLED_TIME}", [day])
@@ -169,6 +170,18 @@ def run_bill_run(
             expense_lines=expense_count,
         )
     return run
+
+
+def _hold_entries_still() -> None:
+    """Keep entries from changing under the run until it commits.
+
+    SQLite's write lock already does this. On PostgreSQL a SHARE lock lets pages read entries but
+    makes writers wait, so an entry recorded or corrected mid-run can't miss its pre-bill or be
+    priced from a stale row.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("LOCK TABLE entries_timeentry, entries_expense IN SHARE MODE")
 
 
 @contextmanager

@@ -118,7 +118,10 @@ class LineKind(models.TextChoices):
 class PrebillLine(models.Model):
     """A working copy of one entry on a pre-bill: edited in review, frozen into an InvoiceLine."""
 
-    prebill = models.ForeignKey(Prebill, on_delete=models.CASCADE, related_name="lines")
+    # db_index=False: the (prebill, kind) index below serves lookups by pre-bill already.
+    prebill = models.ForeignKey(
+        Prebill, on_delete=models.CASCADE, related_name="lines", db_index=False
+    )
     kind = models.CharField(max_length=16, choices=LineKind.choices)
     time_entry = models.ForeignKey(
         TimeEntry, null=True, blank=True, on_delete=models.PROTECT, related_name="prebill_lines"

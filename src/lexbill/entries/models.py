@@ -26,9 +26,13 @@ class BillingState(models.TextChoices):
 
 
 class TimeEntry(models.Model):
-    matter = models.ForeignKey(Matter, on_delete=models.PROTECT, related_name="time_entries")
+    # No single-column FK indexes: the (matter, work_date) and (timekeeper, work_date) indexes
+    # serve those lookups, and every index costs a bill run a million updates.
+    matter = models.ForeignKey(
+        Matter, on_delete=models.PROTECT, related_name="time_entries", db_index=False
+    )
     timekeeper = models.ForeignKey(
-        Timekeeper, on_delete=models.PROTECT, related_name="time_entries"
+        Timekeeper, on_delete=models.PROTECT, related_name="time_entries", db_index=False
     )
     work_date = models.DateField()
     duration_seconds = models.PositiveIntegerField(help_text="raw duration as worked")
