@@ -24,8 +24,8 @@ from lexbill.billing.models import (
 from lexbill.billing.prebills import (
     fee_adjustment_for,
     line_inputs,
-    release_entries,
     require_prebill_access,
+    set_entry_state,
     set_status,
 )
 from lexbill.billing.selectors import with_balances
@@ -34,7 +34,7 @@ from lexbill.core.errors import InvalidEntry
 from lexbill.core.invoice_math import LineInput, invoice_totals, line_tax
 from lexbill.core.invoice_math import LineKind as CoreKind
 from lexbill.core.money import round_money, to_decimal
-from lexbill.entries.models import BillingState, Expense, TimeEntry
+from lexbill.entries.models import BillingState
 from lexbill.firm.models import Firm, User
 from lexbill.firm.permissions import Action, require
 from lexbill.firm.services import get_firm, next_number
@@ -199,12 +199,8 @@ def _frozen_line(
 def _settle_entries(prebill: Prebill) -> None:
     """Billed work becomes ``billed``; held work goes back to WIP for the next bill run."""
     lines = prebill.lines
-    billed = lines.exclude(treatment=LineTreatment.HOLD)
-    TimeEntry.objects.filter(pk__in=billed.values("time_entry_id")).update(
-        state=BillingState.BILLED
-    )
-    Expense.objects.filter(pk__in=billed.values("expense_id")).update(state=BillingState.BILLED)
-    release_entries(prebill, lines.filter(treatment=LineTreatment.HOLD))
+    set_entry_state(lines.exclude(treatment=LineTreatment.HOLD), BillingState.BILLED)
+    set_entry_state(lines.filter(treatment=LineTreatment.HOLD), BillingState.UNBILLED)
 
 
 def issue_credit_note(

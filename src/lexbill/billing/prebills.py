@@ -7,6 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from lexbill.billing.formatting import format_money
@@ -222,20 +223,15 @@ def cancel_prebill(actor: User | None, prebill: Prebill, comment: str = "") -> P
         require_prebill_access(actor, locked, Action.RUN_BILLS)
         set_status(locked, S.CANCELLED)
         locked.save()
-        release_entries(locked, locked.lines.all())
+        set_entry_state(locked.lines.all(), BillingState.UNBILLED)
         _comment(locked, actor, "cancel", comment, timezone.now())
     return locked
 
 
-def release_entries(prebill: Prebill, lines: object) -> None:
-    """Put the entries behind ``lines`` back into WIP (unbilled)."""
-    from django.db.models import QuerySet
-
-    assert isinstance(lines, QuerySet)
-    TimeEntry.objects.filter(pk__in=lines.values("time_entry_id")).update(
-        state=BillingState.UNBILLED
-    )
-    Expense.objects.filter(pk__in=lines.values("expense_id")).update(state=BillingState.UNBILLED)
+def set_entry_state(lines: QuerySet[PrebillLine], state: BillingState) -> None:
+    """Move the time entries and expenses behind ``lines`` to ``state``, in two UPDATEs."""
+    TimeEntry.objects.filter(pk__in=lines.values("time_entry_id")).update(state=state)
+    Expense.objects.filter(pk__in=lines.values("expense_id")).update(state=state)
 
 
 @dataclass(frozen=True)
