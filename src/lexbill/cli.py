@@ -593,6 +593,9 @@ def payment_post(
     unapplied: Annotated[
         bool, typer.Option("--unapplied", help="Keep it all as unapplied credit for now.")
     ] = False,
+    currency: Annotated[
+        str | None, typer.Option(help="Needed only for a client billed in several currencies.")
+    ] = None,
     method: Annotated[str, typer.Option(help="check, wire, ach, card...")] = "check",
     reference: Annotated[str, typer.Option(help="Check number or bank reference.")] = "",
     as_json: JsonOpt = False,
@@ -620,6 +623,7 @@ def payment_post(
             allocations=allocations if (allocations or unapplied) else None,
             method=method,
             reference=reference,
+            currency=currency,
         )
     applied = [(a.invoice.number, a.amount) for a in payment.allocations.select_related("invoice")]
     left = payment.amount - sum((a for _, a in applied), Decimal(0))
@@ -644,20 +648,26 @@ def payment_post(
 @app.command()
 @command
 def balance(
-    client: Annotated[str, typer.Argument(help="Client number.")], as_json: JsonOpt = False
+    client: Annotated[str, typer.Argument(help="Client number.")],
+    currency: Annotated[
+        str | None, typer.Option(help="Needed only for a client billed in several currencies.")
+    ] = None,
+    as_json: JsonOpt = False,
 ) -> None:
-    """A client's balance, and per matter."""
-    from lexbill.billing.selectors import client_balance, matter_balance
+    """A client's balance in one currency, and per matter."""
+    from lexbill.billing.selectors import client_balance, client_currency, matter_balance
 
     found = _client(client)
-    account = client_balance(found)
+    currency = client_currency(found, currency)
+    account = client_balance(found, currency)
     matters = [
         {"matter": m.number, "name": m.name, "balance_due": matter_balance(m).balance_due}
-        for m in found.matters.order_by("number")
+        for m in found.matters.filter(currency=currency).order_by("number")
     ]
     data = {
         "client": found.number,
         "name": found.name,
+        "currency": currency,
         "invoiced": account.invoiced,
         "credited": account.credited,
         "paid": account.paid,
@@ -669,7 +679,7 @@ def balance(
     if as_json:
         _print_json(data)
         return
-    out.print(f"{found.number} {found.name}")
+    out.print(f"{found.number} {found.name} ({currency})")
     out.print(
         f"invoiced {_money(account.invoiced)}  credited {_money(account.credited)}  "
         f"paid {_money(account.paid)}\nbalance due {_money(account.balance_due)}  "

@@ -18,6 +18,7 @@ from lexbill.billing.prebills import (
     set_line_treatment,
 )
 from lexbill.billing.selectors import client_balance, with_balances
+from lexbill.core.errors import InvalidEntry
 from lexbill.core.increments import hours_to_seconds
 from lexbill.entries.models import BillingState, TimeEntry
 from lexbill.entries.services import ExpenseDraft, TimeDraft, record_expense, record_time
@@ -116,7 +117,6 @@ def test_a_credit_note_reduces_the_balance_and_leaves_the_invoice_unchanged(
 
 def test_closed_matter_refuses_time(small_firm: Any) -> None:
     from lexbill.clients.services import close_matter
-    from lexbill.core.errors import InvalidEntry
 
     f = small_firm
     close_matter(None, f.acme_hourly, date(2026, 2, 1))
@@ -170,3 +170,60 @@ def test_listing_invoices_with_status_and_balance_is_one_query(
     with django_assert_num_queries(1):
         statuses = [invoice_status(inv) for inv in with_balances(Invoice.objects.all())]
     assert statuses == ["final", "final", "final"]
+
+
+def test_money_in_two_currencies_is_never_added_together(small_firm: Any) -> None:
+    from lexbill.billing.rates import set_rate
+    from lexbill.clients.services import open_matter
+    from lexbill.core.errors import LexbillError
+
+    f = small_firm
+    euro_matter = open_matter(
+        None, f.acme, "C001-003", "Acme GmbH works council", f.partner,
+        opened_on=date(2026, 1, 1), currency="EUR",
+    )  # fmt: skip
+    set_rate(None, "timekeeper", "450.00", date(2026, 1, 1), timekeeper=f.partner, currency="EUR")
+    _time(f, f.acme_hourly, f.partner, date(2026, 3, 2), "1")
+    _time(f, euro_matter, f.partner, date(2026, 3, 3), "1")
+    run = run_bill_run(f.sam, date(2026, 3, 31))
+    for prebill in Prebill.objects.filter(run=run):
+        approve_prebill(f.carol, prebill)
+        finalize_prebill(f.sam, prebill)
+    with pytest.raises(LexbillError, match="EUR and USD"):
+        client_balance(f.acme)
+    with pytest.raises(LexbillError, match="name the currency"):
+        post_payment(f.clara, f.acme, "100.00", date(2026, 4, 2))
+    post_payment(f.clara, f.acme, "1000.00", date(2026, 4, 2), currency="EUR")
+    euro = client_balance(f.acme, "EUR")
+    assert (euro.balance_due, euro.unapplied) == (Decimal("0.00"), Decimal("550.00"))
+    assert client_balance(f.acme, "USD").balance_due == Decimal("500.00")
+
+
+@pytest.mark.parametrize(("increment", "rounding", "hours", "billed"), [
+    (15, "up", "0.30", 30),  # 18 minutes → two quarter hours
+    (1, "up", "0.30", 18),  # 1/60 h: exactly as worked
+    (6, "nearest", "0.12", 6),  # 7.2 minutes → 0.1 h
+    (6, "down", "0.19", 6),  # 11.4 minutes → 0.1 h
+])  # fmt: skip
+def test_billed_units_follow_the_firm_increment_and_rounding(
+    small_firm: Any, increment: int, rounding: str, hours: str, billed: int
+) -> None:
+    from lexbill.firm.services import configure_firm
+
+    configure_firm(small_firm.alice, increment_minutes=increment, time_rounding=rounding)
+    entry = _time(small_firm, small_firm.acme_hourly, small_firm.partner, date(2026, 3, 2), hours)
+    assert entry.billed_minutes == billed
+
+
+def test_only_an_administrator_changes_firm_policy_and_only_to_allowed_values(
+    small_firm: Any,
+) -> None:
+    from lexbill.core.errors import PermissionDenied
+    from lexbill.firm.services import configure_firm
+
+    with pytest.raises(PermissionDenied):
+        configure_firm(small_firm.carol, increment_minutes=15)
+    with pytest.raises(InvalidEntry, match="increment"):
+        configure_firm(small_firm.alice, increment_minutes=7)
+    with pytest.raises(InvalidEntry, match="seq"):
+        configure_firm(small_firm.alice, invoice_number_format="INV-{year}")

@@ -20,6 +20,7 @@ from django.db.models.functions import Coalesce
 from lexbill.billing.models import CreditNote, Invoice, InvoiceDelivery, LineKind
 from lexbill.clients.models import Client, Matter
 from lexbill.core.balances import AccountBalance
+from lexbill.core.errors import LexbillError
 from lexbill.fields import FixedDecimalField
 
 _ZERO = Value(0, output_field=FixedDecimalField(places=2))
@@ -80,21 +81,48 @@ def _account(invoices: QuerySet[Invoice], unapplied: Decimal) -> AccountBalance:
     return AccountBalance(invoiced=invoiced, credited=credited, paid=paid, unapplied=unapplied)
 
 
-def unapplied_credit(client: Client) -> Decimal:
-    """Payments received and not yet allocated to any invoice."""
+def client_currencies(client: Client) -> list[str]:
+    """The currencies a client is billed or pays in: balances are kept apart per currency."""
+    from lexbill.receivables.models import Payment
+
+    billed = set(client.matters.values_list("currency", flat=True))
+    paid = set(Payment.objects.filter(client=client).values_list("currency", flat=True))
+    return sorted(billed | paid)
+
+
+def client_currency(client: Client, currency: str | None = None) -> str:
+    """``currency`` if given, else the client's only currency; never a guess between several."""
+    if currency:
+        return currency
+    currencies = client_currencies(client)
+    if len(currencies) > 1:
+        raise LexbillError(
+            f"client {client.number} is billed in {' and '.join(currencies)}; name the currency",
+            field="currency",
+        )
+    return currencies[0] if currencies else "USD"
+
+
+def unapplied_credit(client: Client, currency: str | None = None) -> Decimal:
+    """Payments received in the currency and not yet allocated to any invoice."""
     from lexbill.receivables.models import Payment, PaymentAllocation
 
-    received = Payment.objects.filter(client=client).aggregate(s=Coalesce(Sum("amount"), _ZERO))[
-        "s"
-    ]
-    allocated = PaymentAllocation.objects.filter(payment__client=client).aggregate(
+    currency = client_currency(client, currency)
+    received = Payment.objects.filter(client=client, currency=currency).aggregate(
         s=Coalesce(Sum("amount"), _ZERO)
     )["s"]
+    allocated = PaymentAllocation.objects.filter(
+        payment__client=client, payment__currency=currency
+    ).aggregate(s=Coalesce(Sum("amount"), _ZERO))["s"]
     return Decimal(received - allocated)
 
 
-def client_balance(client: Client) -> AccountBalance:
-    return _account(Invoice.objects.filter(client=client), unapplied_credit(client))
+def client_balance(client: Client, currency: str | None = None) -> AccountBalance:
+    currency = client_currency(client, currency)
+    return _account(
+        Invoice.objects.filter(client=client, currency=currency),
+        unapplied_credit(client, currency),
+    )
 
 
 def matter_balance(matter: Matter) -> AccountBalance:
@@ -111,10 +139,10 @@ def previously_billed_fees(matter: Matter) -> Decimal:
     return Decimal(total)
 
 
-def open_invoices(client: Client) -> list[Invoice]:
-    """The client's invoices with money owing, oldest first (the default payment order)."""
+def open_invoices(client: Client, currency: str) -> list[Invoice]:
+    """The client's invoices in a currency with money owing, oldest first (the payment order)."""
     return list(
-        with_balances(Invoice.objects.filter(client=client))
+        with_balances(Invoice.objects.filter(client=client, currency=currency))
         .filter(balance__gt=0)  # type: ignore[misc]
         .order_by("issued_on", "number")
     )

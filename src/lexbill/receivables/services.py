@@ -10,7 +10,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from lexbill.billing.models import Invoice
-from lexbill.billing.selectors import open_invoices, unapplied_credit
+from lexbill.billing.selectors import (
+    client_currencies,
+    client_currency,
+    open_invoices,
+    unapplied_credit,
+)
 from lexbill.clients.models import Client
 from lexbill.core.allocation import (
     Allocation,
@@ -26,8 +31,8 @@ from lexbill.firm.permissions import Action, require
 from lexbill.receivables.models import Payment, PaymentAllocation
 
 
-def _open(client: Client) -> tuple[list[OpenInvoice], dict[str, int]]:
-    invoices = open_invoices(client)
+def _open(client: Client, currency: str) -> tuple[list[OpenInvoice], dict[str, int]]:
+    invoices = open_invoices(client, currency)
     return (
         [
             OpenInvoice(
@@ -43,16 +48,19 @@ def _open(client: Client) -> tuple[list[OpenInvoice], dict[str, int]]:
 
 
 def _plan(
-    client: Client, amount: Decimal, allocations: Sequence[tuple[str, Decimal | str]] | None
+    client: Client,
+    currency: str,
+    amount: Decimal,
+    allocations: Sequence[tuple[str, Decimal | str]] | None,
 ) -> AllocationPlan:
-    items, id_of = _open(client)
+    items, id_of = _open(client, currency)
     if allocations is None:
         return allocate_oldest_first(amount, items) if items else AllocationPlan((), amount)
     wanted = []
     for number, value in allocations:
         if number not in id_of:
             known = Invoice.objects.filter(number=number, client=client).exists()
-            why = "already paid" if known else "not an invoice of this client"
+            why = f"paid, or not in {currency}" if known else "not an invoice of this client"
             raise AllocationError(
                 f"invoice {number} is {why}",
                 field="allocation",
@@ -82,10 +90,10 @@ def post_payment(
     value = to_decimal(amount)
     with transaction.atomic():
         locked = Client.objects.select_for_update().get(pk=client.pk)
-        currency = currency or _client_currency(locked)
+        currency = client_currency(locked, currency)
         if value <= 0 or value != round_money(value, currency):
             raise InvalidEntry(f"payment must be a positive amount in {currency}", field="amount")
-        plan = _plan(locked, value, allocations)
+        plan = _plan(locked, currency, value, allocations)
         payment = Payment.objects.create(
             client=locked,
             received_on=received_on,
@@ -112,34 +120,40 @@ def _allocate(payment: Payment, allocations: Sequence[Allocation]) -> None:
 
 
 def apply_unapplied_credit(actor: User | None, client: Client) -> Decimal:
-    """Spend the client's unapplied credit on open invoices, oldest payment and invoice first."""
+    """Spend the client's unapplied credit on open invoices, oldest payment and invoice first.
+
+    Credit in one currency only ever pays invoices in that currency. Returns the amount applied
+    (summed over currencies only when there is one, which is the common case).
+    """
     require(actor, Action.POST_PAYMENT)
     applied = Decimal(0)
     with transaction.atomic():
         locked = Client.objects.select_for_update().get(pk=client.pk)
-        credit = unapplied_credit(locked)
-        if credit <= 0:
-            return applied
-        items, _ = _open(locked)
-        if not items:
-            return applied
-        plan = allocate_oldest_first(credit, items)
-        pending = list(plan.allocations)
-        for payment in Payment.objects.filter(client=locked).order_by("received_on", "id"):
-            free = payment.amount - sum((a.amount for a in payment.allocations.all()), Decimal(0))
-            while free > 0 and pending:
-                head = pending[0]
-                take = min(free, head.amount)
-                _allocate(payment, [Allocation(head.invoice_id, take)])
-                applied += take
-                free -= take
-                if take == head.amount:
-                    pending.pop(0)
-                else:
-                    pending[0] = Allocation(head.invoice_id, head.amount - take)
+        for currency in client_currencies(locked):
+            applied += _apply_credit_in(locked, currency)
     return applied
 
 
-def _client_currency(client: Client) -> str:
-    matter = client.matters.order_by("pk").first()
-    return matter.currency if matter else "USD"
+def _apply_credit_in(client: Client, currency: str) -> Decimal:
+    credit = unapplied_credit(client, currency)
+    items, _ = _open(client, currency)
+    if credit <= 0 or not items:
+        return Decimal(0)
+    pending = list(allocate_oldest_first(credit, items).allocations)
+    applied = Decimal(0)
+    payments = Payment.objects.filter(client=client, currency=currency).order_by(
+        "received_on", "id"
+    )
+    for payment in payments.prefetch_related("allocations"):
+        free = payment.amount - sum((a.amount for a in payment.allocations.all()), Decimal(0))
+        while free > 0 and pending:
+            head = pending[0]
+            take = min(free, head.amount)
+            _allocate(payment, [Allocation(head.invoice_id, take)])
+            applied += take
+            free -= take
+            if take == head.amount:
+                pending.pop(0)
+            else:
+                pending[0] = Allocation(head.invoice_id, head.amount - take)
+    return applied
