@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from lexbill.web import views
 
@@ -9,5 +9,8 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("invoices/<str:number>.pdf", views.invoice_pdf, name="invoice-pdf"),
+    path("", include("lexbill.entries.urls")),
+    path("", include("lexbill.billing.urls")),
+    path("", include("lexbill.receivables.urls")),
     path("admin/", admin.site.urls),
 ]
