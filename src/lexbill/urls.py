@@ -1,14 +1,25 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 
 from lexbill.web import views
+from lexbill.web.forms import LogInForm
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path(
+        "login/",
+        login_not_required(
+            auth_views.LoginView.as_view(
+                authentication_form=LogInForm, redirect_authenticated_user=True
+            )
+        ),
+        name="login",
+    ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("invoices/<str:number>.pdf", views.invoice_pdf, name="invoice-pdf"),
+    path("", include("lexbill.firm.urls")),
     path("", include("lexbill.entries.urls")),
     path("", include("lexbill.billing.urls")),
     path("", include("lexbill.receivables.urls")),

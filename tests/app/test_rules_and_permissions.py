@@ -122,7 +122,7 @@ def test_an_attorney_approves_only_the_matters_they_are_responsible_for(small_fi
     f = small_firm
     other_partner_user = f.sam.__class__.objects.create_user("olga", password="x", role="attorney")
     create_timekeeper(None, "OG", "Olga", "Green", "partner", user=other_partner_user)
-    record_time(f.clara, _draft(f))
+    record_time(f.clara, _draft(f, timekeeper=f.associate))
     prebill = Prebill.objects.get(run=run_bill_run(f.sam, date(2026, 3, 31)))
     with pytest.raises(PermissionDenied, match="responsible attorney"):
         approve_prebill(other_partner_user, prebill)

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import log_in, screenshot
+from tests.browser.conftest import PASSWORD, log_in, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -34,3 +34,52 @@ def test_a_wrong_password_is_refused(page: Any, small_firm: Any) -> None:
     log_in_page.get_by_label("Password").fill("wrong")
     log_in_page.get_by_role("button", name="Log in").click()
     assert log_in_page.get_by_role("alert").is_visible()
+
+
+def test_five_wrong_passwords_lock_the_log_in_with_a_message(page: Any, small_firm: Any) -> None:
+    for _ in range(5):
+        page.goto("/login/")
+        page.get_by_label("User name").fill("clara")
+        page.get_by_label("Password").fill("wrong")
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_load_state()
+    page.goto("/login/")
+    page.get_by_label("User name").fill("clara")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    alert = page.get_by_role("alert")
+    assert "Too many failed log-in attempts" in alert.inner_text()
+    screenshot(page, "log-in-locked")
+    page.goto("/")
+    assert "/login/" in page.url
+
+
+def test_the_dashboard_for_a_coordinator(page: Any, small_firm: Any) -> None:
+    log_in(page, "carol")
+    for heading in (
+        "Pre-bills waiting for you",
+        "Unbilled work by matter and age",
+        "Invoices overdue",
+    ):
+        assert page.get_by_role("heading", name=heading).is_visible()
+    nav = page.get_by_role("navigation", name="Main")
+    assert nav.get_by_role("link", name="Dashboard").is_visible()
+    assert nav.get_by_role("link", name="Settings").count() == 0
+    screenshot(page, "dashboard-coordinator")
+
+
+def test_the_demo_firms_dashboard_for_each_role(page: Any, transactional_db: Any) -> None:
+    from django.utils import timezone
+
+    from lexbill.demo import DEMO_PASSWORD, build_demo_firm
+
+    build_demo_firm(today=timezone.localdate())
+    log_in(page, "coordinator", DEMO_PASSWORD)
+    waiting = page.get_by_role("table", name="Pre-bills waiting for you")
+    assert waiting.get_by_role("row").count() > 1
+    assert page.get_by_role("table", name="Unbilled work by matter and age").is_visible()
+    screenshot(page, "dashboard-demo-coordinator")
+    page.get_by_role("button", name="Log out").click()
+    log_in(page, "attorney", DEMO_PASSWORD)
+    assert page.get_by_role("heading", name="Dashboard").is_visible()
+    screenshot(page, "dashboard-demo-attorney")

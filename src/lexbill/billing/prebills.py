@@ -34,7 +34,7 @@ from lexbill.core.invoice_math import (
 from lexbill.core.invoice_math import LineKind as CoreKind
 from lexbill.core.money import round_money, to_decimal
 from lexbill.entries.models import BillingState, Expense, TimeEntry
-from lexbill.firm.models import Role, User
+from lexbill.firm.models import Role, Timekeeper, User
 from lexbill.firm.permissions import Action, require
 from lexbill.formats.utbms import CodeKind, lookup
 
@@ -72,6 +72,26 @@ def require_prebill_access(actor: User | None, prebill: Prebill, action: Action)
                 f"{actor.username} is not the responsible attorney of matter "
                 f"{prebill.matter.number}"
             )
+
+
+def require_not_only_own_time(actor: User | None, prebill: Prebill) -> None:
+    """Separation of duties: nobody but an administrator approves a bill of only their own time.
+
+    A pre-bill whose time lines are all the approver's own (their linked timekeeper's) is refused;
+    one with anybody else's time, or with no time at all, may be approved as usual.
+    """
+    if actor is None or actor.role == Role.ADMINISTRATOR:
+        return
+    tk = Timekeeper.objects.filter(user=actor).only("pk", "code").first()
+    if tk is None:
+        return
+    time_lines = prebill.lines.filter(kind=LineKind.TIME)
+    if time_lines.exists() and not time_lines.exclude(timekeeper=tk).exists():
+        raise PermissionDenied(
+            f"{actor.username} may not approve pre-bill {prebill.pk}: all of its time is their "
+            f"own ({tk.code}); another approver (a coordinator, the responsible attorney or an "
+            "administrator) must approve it"
+        )
 
 
 def _locked_line(actor: User | None, line: PrebillLine) -> PrebillLine:
@@ -193,6 +213,7 @@ def approve_prebill(actor: User | None, prebill: Prebill, comment: str = "") -> 
     with transaction.atomic():
         locked = Prebill.objects.select_for_update().select_related("matter").get(pk=prebill.pk)
         require_prebill_access(actor, locked, Action.APPROVE_PREBILL)
+        require_not_only_own_time(actor, locked)
         set_status(locked, S.APPROVED)
         now = timezone.now()
         locked.approved_at = now

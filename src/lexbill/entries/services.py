@@ -10,10 +10,12 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import Sum
 
+from lexbill.audit.context import acting_as, current_actor, current_channel
+from lexbill.audit.models import AuditRecord
 from lexbill.audit.recorder import record_event
 from lexbill.billing.rates import rate_for
 from lexbill.clients.models import Matter
-from lexbill.core.errors import InvalidEntry, LexbillError, NoRateInForce
+from lexbill.core.errors import InvalidEntry, LexbillError, NoRateInForce, NotFound
 from lexbill.core.increments import billed_minutes
 from lexbill.core.money import to_decimal
 from lexbill.entries.models import Billable, BillingState, Expense, TimeEntry
@@ -266,3 +268,196 @@ def record_expense_batch(actor: User | None, drafts: Sequence[ExpenseDraft]) -> 
         Expense.objects.bulk_create(expenses, batch_size=1000)
         record_event("entries.Expense", "", f"{len(expenses)} expenses recorded in one batch")
     return len(expenses)
+
+
+# --- bulk changes from the time list, with an undo ---------------------------------------------
+
+BULK_CHANGE_OBJECT = "bulk-change"
+BULK_UNDO_OBJECT = "bulk-undo"
+_BULK_FIELDS = ("matter_id", "task_code", "billable")
+
+
+@dataclass(frozen=True)
+class BulkChange:
+    """What one bulk action did; ``event_id`` is the audit event that holds the undo data."""
+
+    event_id: int
+    entry_ids: tuple[int, ...]
+    summary: str
+
+
+def _bulk_values(entry: TimeEntry) -> dict[str, object]:
+    return {field: getattr(entry, field) for field in _BULK_FIELDS}
+
+
+def _locked_unbilled(entry_ids: Sequence[int]) -> list[TimeEntry]:
+    """Lock the rows first so a bill run cannot take them between the check and the write."""
+    ids = sorted({int(pk) for pk in entry_ids})
+    entries = list(
+        TimeEntry.objects.select_for_update()
+        .select_related("matter", "timekeeper")
+        .filter(pk__in=ids)
+        .order_by("pk")
+    )
+    found = {e.pk for e in entries}
+    missing = [pk for pk in ids if pk not in found]
+    if missing:
+        raise NotFound(f"time entry {missing[0]} does not exist", field="entry_ids")
+    for entry in entries:
+        if entry.state != BillingState.UNBILLED:
+            raise InvalidEntry(
+                f"time entry {entry.pk} is {entry.state}; only unbilled work can be changed",
+                field="state",
+            )
+    return entries
+
+
+def _recheck(entry: TimeEntry, firm: Firm, matter: Matter, task_code: str, billable: str) -> str:
+    """Run the same rules as recording does; name the entry so a bulk refusal is traceable."""
+    draft = TimeDraft(
+        matter=matter,
+        timekeeper=entry.timekeeper,
+        work_date=entry.work_date,
+        duration_seconds=entry.duration_seconds,
+        narrative=entry.narrative,
+        task_code=task_code,
+        activity_code=entry.activity_code,
+        billable=billable,
+    )
+    try:
+        return _check_time(draft, firm, None).task_code
+    except LexbillError as exc:
+        raise type(exc)(f"time entry {entry.pk}: {exc.message}", field=exc.field) from None
+
+
+def bulk_change_entries(
+    actor: User | None,
+    entry_ids: Sequence[int],
+    *,
+    task_code: str | None = None,
+    matter: Matter | None = None,
+    billable: str | None = None,
+) -> BulkChange:
+    """Change task code, matter and/or billable status of many unbilled entries at once.
+
+    All or nothing: every entry is checked by the rules that recording uses (open matter, known
+    code, a rate in force on the new matter) before any is written. The rows are written with one
+    UPDATE per field set instead of per-row saves, so the audit trail gets one event, and that
+    event keeps each entry's previous values, which is what ``undo_last_bulk_change`` restores.
+    """
+    require(actor, Action.RECORD_WORK)
+    if task_code is None and matter is None and billable is None:
+        raise InvalidEntry("choose a change to make", field="action")
+    if not entry_ids:
+        raise InvalidEntry("select at least one time entry", field="entry_ids")
+    firm = get_firm()
+    with transaction.atomic():
+        if matter is not None:
+            # the stored matter, locked: the caller's copy may predate a close
+            matter = Matter.objects.select_for_update().get(pk=matter.pk)
+        entries = _locked_unbilled(entry_ids)
+        previous: dict[str, dict[str, object]] = {}
+        for entry in entries:
+            previous[str(entry.pk)] = _bulk_values(entry)
+            new_matter = matter if matter is not None else entry.matter
+            new_billable = billable if billable is not None else entry.billable
+            new_task = _recheck(
+                entry,
+                firm,
+                new_matter,
+                task_code if task_code is not None else entry.task_code,
+                new_billable,
+            )
+            entry.matter = new_matter
+            entry.task_code = new_task
+            entry.billable = new_billable
+        TimeEntry.objects.bulk_update(entries, ["matter", "task_code", "billable"], batch_size=500)
+        applied: dict[str, object] = {}
+        if task_code is not None:
+            applied["task_code"] = entries[0].task_code
+        if matter is not None:
+            applied["matter_id"] = matter.pk
+        if billable is not None:
+            applied["billable"] = billable
+        described = ", ".join(
+            f"{k.removesuffix('_id')} → {matter.number if k == 'matter_id' and matter else v}"
+            for k, v in applied.items()
+        )
+        summary = f"{len(entries)} time entries changed: {described}"
+        with acting_as(actor or current_actor(), current_channel()):
+            event = record_event(
+                "entries.TimeEntry",
+                BULK_CHANGE_OBJECT,
+                summary,
+                kind="bulk_change",
+                changes=applied,
+                undo=previous,
+            )
+    return BulkChange(event.pk, tuple(e.pk for e in entries), summary)
+
+
+def _latest_bulk_event(actor: User | None) -> AuditRecord | None:
+    """The actor's newest bulk change that has no undo event pointing at it yet."""
+    events = AuditRecord.objects.filter(
+        model="entries.TimeEntry", object_id=BULK_CHANGE_OBJECT, actor=actor
+    ).order_by("-at", "-id")[:50]
+    candidates = list(events)
+    if not candidates:
+        return None
+    undone = {
+        int(after["undoes"])
+        for after in AuditRecord.objects.filter(
+            model="entries.TimeEntry", object_id=BULK_UNDO_OBJECT, actor=actor
+        ).values_list("after", flat=True)[:1000]
+        if after and "undoes" in after
+    }
+    return next((e for e in candidates if e.pk not in undone), None)
+
+
+def undo_last_bulk_change(actor: User | None) -> BulkChange:
+    """Put back what the actor's last bulk change replaced, if nothing has touched it since.
+
+    Refused (nothing restored) when an entry has been pre-billed or billed meanwhile, or changed
+    again by someone, or when the old values would now break a rule (a matter closed since).
+    """
+    require(actor, Action.RECORD_WORK)
+    firm = get_firm()
+    with transaction.atomic():
+        event = _latest_bulk_event(actor)
+        if event is None or not event.after:
+            raise NotFound("there is no bulk change of yours to undo", field="undo")
+        undo: dict[str, dict[str, object]] = event.after.get("undo", {})
+        applied: dict[str, object] = event.after.get("changes", {})
+        try:
+            entries = _locked_unbilled([int(pk) for pk in undo])
+        except LexbillError as exc:
+            raise InvalidEntry(
+                f"cannot undo “{event.summary}”: {exc.message}", field="undo"
+            ) from None
+        matters = Matter.objects.in_bulk(
+            {int(str(v["matter_id"])) for v in undo.values() if v.get("matter_id") is not None}
+        )
+        for entry in entries:
+            if any(getattr(entry, k) != v for k, v in applied.items()):
+                raise InvalidEntry(
+                    f"cannot undo “{event.summary}”: time entry {entry.pk} has been changed since",
+                    field="undo",
+                )
+            old = undo[str(entry.pk)]
+            old_matter = matters[int(str(old["matter_id"]))]
+            try:
+                _recheck(entry, firm, old_matter, str(old["task_code"]), str(old["billable"]))
+            except LexbillError as exc:
+                raise InvalidEntry(
+                    f"cannot undo “{event.summary}”: {exc.message}", field="undo"
+                ) from None
+            entry.matter = old_matter
+            entry.task_code = str(old["task_code"])
+            entry.billable = str(old["billable"])
+        TimeEntry.objects.bulk_update(entries, ["matter", "task_code", "billable"], batch_size=500)
+        summary = f"undone: {event.summary}"
+        with acting_as(actor or current_actor(), current_channel()):
+            undo_event = record_event(
+                "entries.TimeEntry", BULK_UNDO_OBJECT, summary, kind="bulk_undo", undoes=event.pk
+            )
+    return BulkChange(undo_event.pk, tuple(e.pk for e in entries), summary)

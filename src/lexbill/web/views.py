@@ -1,33 +1,39 @@
-"""The first pages: a dashboard and the invoice PDF. The full web application builds on these."""
+"""The web app's own pages: the role-aware dashboard and the invoice PDF."""
 
 from __future__ import annotations
 
-from django.db.models import Count, Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 
-from lexbill.billing.models import Invoice, Prebill, PrebillStatus
-from lexbill.billing.selectors import with_balances
-from lexbill.entries.models import BillingState, TimeEntry
-from lexbill.firm.models import Firm
+from lexbill.billing.models import Invoice
+from lexbill.firm.models import Role, User
+from lexbill.web import dashboard
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    waiting = (
-        Prebill.objects.filter(status__in=[PrebillStatus.DRAFT, PrebillStatus.RETURNED])
-        .select_related("matter__client")
-        .order_by("matter__number")[:50]
-    )
-    wip = TimeEntry.objects.filter(state=BillingState.UNBILLED).aggregate(
-        n=Count("pk"), minutes=Sum("billed_minutes")
-    )
-    invoices = with_balances(Invoice.objects.select_related("client", "matter")).order_by(
-        "-issued_on", "-id"
-    )[:20]
+    """Every role's landing page: what waits for them, WIP by age, overdue and this month."""
+    user: User = request.user  # type: ignore[assignment]
+    today = timezone.localdate()
+    waiting = dashboard.prebills_waiting_for(user)
+    wip_rows, wip_total = dashboard.wip_by_matter(today)
+    overdue = dashboard.overdue_invoices(today)
     return render(
         request,
         "web/home.html",
-        {"firm": Firm.objects.first(), "waiting": waiting, "wip": wip, "invoices": invoices},
+        {
+            "today": today,
+            "waiting": waiting[: dashboard.WAITING_LIMIT],
+            "waiting_count": waiting.count(),
+            "waiting_statuses": dashboard.waiting_statuses(user.role),
+            "is_attorney": user.role == Role.ATTORNEY,
+            "wip_rows": wip_rows,
+            "wip_total": wip_total,
+            "age_buckets": [label for label, _low, _high in dashboard.AGE_BUCKETS],
+            "overdue": overdue[: dashboard.OVERDUE_LIMIT],
+            "overdue_count": overdue.count(),
+            "months": dashboard.billed_and_collected(today),
+        },
     )
 
 

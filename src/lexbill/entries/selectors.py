@@ -1,0 +1,178 @@
+"""Read queries for the time and expense pages, shaped for a firm with millions of entries.
+
+The list never counts or offsets through the whole table: pages are cut by keyset (the last
+row's sort key and id), and the count stops at ``COUNT_CAP`` rows. Every sort is a prefix that an
+existing index serves (``(matter, work_date)``, ``(timekeeper, work_date)``, the partial
+``work_date`` index on unbilled work), with the primary key as the tie-break — SQLite keeps the
+rowid at the end of every index, so the tie-break is free there.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from lexbill.clients.models import Matter
+from lexbill.entries.models import TimeEntry
+from lexbill.firm.models import Timekeeper
+from lexbill.formats.utbms import CodeKind, UtbmsCode, codes_of
+
+PAGE_SIZE = 50
+COUNT_CAP = 1000
+SEARCH_LIMIT = 20
+
+# sort name -> the columns of the key, most significant first (the primary key is appended)
+SORTS: dict[str, tuple[str, ...]] = {
+    "date": ("work_date",),
+    "timekeeper": ("timekeeper_id", "work_date"),
+    "matter": ("matter_id", "work_date"),
+    "hours": ("billed_minutes",),
+}
+SORT_LABELS = {"date": "Date", "timekeeper": "Timekeeper", "matter": "Matter", "hours": "Hours"}
+
+
+@dataclass(frozen=True)
+class TimeFilters:
+    """The list's filters after parsing; empty values mean "any"."""
+
+    matter: Matter | None = None
+    timekeeper: Timekeeper | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    state: str = ""
+    task_code: str = ""
+    sort: str = "date"
+    descending: bool = True
+    match_nothing: bool = False
+    """Set when a filter names something that does not exist (an unknown matter number)."""
+
+
+@dataclass
+class TimePage:
+    entries: list[TimeEntry]
+    next_cursor: str | None
+    count: int
+    count_capped: bool
+
+
+def filtered_time(filters: TimeFilters) -> QuerySet[TimeEntry]:
+    """Filter on the foreign-key columns directly so no join is needed to narrow the rows."""
+    qs = TimeEntry.objects.all()
+    if filters.match_nothing:
+        return qs.none()
+    if filters.matter is not None:
+        qs = qs.filter(matter_id=filters.matter.pk)
+    if filters.timekeeper is not None:
+        qs = qs.filter(timekeeper_id=filters.timekeeper.pk)
+    if filters.date_from is not None:
+        qs = qs.filter(work_date__gte=filters.date_from)
+    if filters.date_to is not None:
+        qs = qs.filter(work_date__lte=filters.date_to)
+    if filters.state:
+        qs = qs.filter(state=filters.state)
+    if filters.task_code:
+        qs = qs.filter(task_code=filters.task_code.strip().upper())
+    return qs
+
+
+def _columns(filters: TimeFilters) -> tuple[str, ...]:
+    return (*SORTS.get(filters.sort, SORTS["date"]), "id")
+
+
+def _encode(values: Sequence[Any]) -> str:
+    raw = json.dumps([v.isoformat() if isinstance(v, date) else v for v in values])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode(cursor: str, columns: Sequence[str]) -> list[Any] | None:
+    """A cursor that does not parse (edited by hand, or from an older sort) starts at page one."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        values = json.loads(raw)
+        if not isinstance(values, list) or len(values) != len(columns):
+            return None
+        return [
+            date.fromisoformat(v) if c == "work_date" else int(v)
+            for c, v in zip(columns, values, strict=True)
+        ]
+    except (ValueError, TypeError):
+        return None
+
+
+def _after(columns: Sequence[str], values: Sequence[Any], descending: bool) -> Q:
+    """Rows strictly after ``values`` in the sort order, led by a range the index can seek.
+
+    (a, b, id) > (x, y, z) is written as a >= x AND (a > x OR (b > y OR (b = y AND id > z)))…
+    """
+    op = "lt" if descending else "gt"
+    op_eq = "lte" if descending else "gte"
+    tail = Q(**{f"{columns[-1]}__{op}": values[-1]})
+    for col, val in zip(reversed(columns[:-1]), reversed(values[:-1]), strict=True):
+        tail = Q(**{f"{col}__{op}": val}) | (Q(**{col: val}) & tail)
+    return Q(**{f"{columns[0]}__{op_eq}": values[0]}) & tail
+
+
+def time_page(filters: TimeFilters, cursor: str = "", page_size: int = PAGE_SIZE) -> TimePage:
+    """One page of the filtered list: ``page_size`` rows after ``cursor``, plus a capped count."""
+    columns = _columns(filters)
+    qs = filtered_time(filters)
+    ordered = qs.order_by(*[f"-{c}" if filters.descending else c for c in columns])
+    if cursor:
+        values = _decode(cursor, columns)
+        if values is not None:
+            ordered = ordered.filter(_after(columns, values, filters.descending))
+    rows = list(ordered.select_related("matter__client", "timekeeper")[: page_size + 1])
+    next_cursor = None
+    if len(rows) > page_size:
+        rows = rows[:page_size]
+        last = rows[-1]
+        next_cursor = _encode([getattr(last, c) for c in columns])
+    count = qs[: COUNT_CAP + 1].count()
+    return TimePage(rows, next_cursor, min(count, COUNT_CAP), count > COUNT_CAP)
+
+
+def search_matters(query: str, limit: int = SEARCH_LIMIT) -> list[Matter]:
+    """Open matters whose number or name, or whose client's number or name, starts with the text.
+
+    Prefix matches first (they use the unique and name indexes); words inside names are found
+    too, as a second, slower step only when the first did not fill the list.
+    """
+    text = query.strip()
+    if not text:
+        return []
+    base = Matter.objects.filter(status=Matter.Status.OPEN).select_related("client")
+    found = list(
+        base.filter(
+            Q(number__istartswith=text)
+            | Q(client__number__istartswith=text)
+            | Q(client__name__istartswith=text)
+            | Q(name__istartswith=text)
+        ).order_by("number")[:limit]
+    )
+    if len(found) < limit and len(text) >= 3:
+        more = base.filter(Q(name__icontains=text) | Q(client__name__icontains=text)).exclude(
+            pk__in=[m.pk for m in found]
+        )
+        found += list(more.order_by("number")[: limit - len(found)])
+    return found
+
+
+def search_codes(kind: CodeKind, query: str, limit: int = SEARCH_LIMIT) -> list[UtbmsCode]:
+    """Codes by code prefix first, then by a word of the description."""
+    text = query.strip().upper()
+    codes = codes_of(kind)
+    if not text:
+        return codes[:limit]
+    by_code = [c for c in codes if c.code.startswith(text)]
+    by_text = [c for c in codes if text in c.description.upper() and c not in by_code]
+    return (by_code + by_text)[:limit]
+
+
+def timekeepers() -> QuerySet[Timekeeper]:
+    return Timekeeper.objects.filter(active=True).order_by("code")

@@ -1,0 +1,131 @@
+"""Settings pages: firm policy, users, timekeepers, rates.
+
+Thin views: a form types the input, a service (configure_firm, create_user, create_timekeeper,
+set_rate) checks the role, changes the data and is audited; the service's refusal is shown next to
+the field it names. The decorators refuse other roles early with a 403 page.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from lexbill.billing.models import Rate
+from lexbill.billing.rates import set_rate
+from lexbill.core.errors import LexbillError, NotFound
+from lexbill.firm import services
+from lexbill.firm.forms import FirmPolicyForm, RateForm, TimekeeperCreateForm, UserCreateForm
+from lexbill.firm.models import Firm, Timekeeper, User
+from lexbill.firm.permissions import Action
+from lexbill.web.access import require_action
+from lexbill.web.errors import add_service_error
+
+
+def _actor(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+def _render(request: HttpRequest, template: str, tab: str, **context: Any) -> HttpResponse:
+    return render(request, template, {"tab": tab, **context})
+
+
+@require_action(Action.MANAGE_FIRM)
+def firm_policy(request: HttpRequest) -> HttpResponse:
+    try:
+        firm: Firm | None = services.get_firm()
+    except NotFound:
+        firm = None
+    form = FirmPolicyForm(request.POST or None, instance=firm)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.configure_firm(_actor(request), **form.cleaned_data)
+        except (LexbillError, ValidationError) as exc:
+            add_service_error(form, exc)
+        else:
+            messages.success(request, "Firm policy saved.")
+            return redirect("firm:settings")
+    return _render(request, "firm/policy.html", "policy", form=form)
+
+
+@require_action(Action.MANAGE_FIRM)
+def users(request: HttpRequest) -> HttpResponse:
+    form = UserCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            user = services.create_user(
+                _actor(request),
+                data["username"],
+                data["password"],
+                data["role"],
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+                email=data["email"],
+            )
+        except LexbillError as exc:
+            add_service_error(form, exc)
+        else:
+            messages.success(request, f"User {user.username} created ({user.get_role_display()}).")
+            return redirect("firm:users")
+    people = User.objects.select_related("timekeeper").order_by("username")
+    return _render(request, "firm/users.html", "users", form=form, people=people)
+
+
+@require_action(Action.MANAGE_FIRM)
+def timekeepers(request: HttpRequest) -> HttpResponse:
+    form = TimekeeperCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            tk = services.create_timekeeper(
+                _actor(request),
+                data["code"].strip(),
+                data["first_name"],
+                data["last_name"],
+                data["classification"],
+                user=data["user"],
+            )
+        except LexbillError as exc:
+            add_service_error(form, exc)
+        else:
+            messages.success(request, f"Timekeeper {tk} created.")
+            return redirect("firm:timekeepers")
+    rows = Timekeeper.objects.select_related("user").order_by("code")
+    return _render(request, "firm/timekeepers.html", "timekeepers", form=form, rows=rows)
+
+
+@require_action(Action.MANAGE_RATES)
+def rates(request: HttpRequest) -> HttpResponse:
+    form = RateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            rate = set_rate(
+                _actor(request),
+                data["level"],
+                data["amount"],
+                data["effective_from"],
+                currency=data["currency"],
+                matter=data["matter"],
+                client=data["client"],
+                timekeeper=data["timekeeper"],
+                classification=data["classification"],
+            )
+        except LexbillError as exc:
+            add_service_error(form, exc)
+        else:
+            messages.success(request, f"Rate added: {rate.level} {rate.amount} {rate.currency}.")
+            return redirect("firm:rates")
+    level = request.GET.get("level", "")
+    rows = Rate.objects.select_related("matter", "client", "timekeeper").order_by(
+        "level", "currency", "effective_from", "pk"
+    )
+    if level:
+        rows = rows.filter(level=level)
+    return _render(
+        request, "firm/rates.html", "rates", form=form, rows=rows[:500], total=rows.count()
+    )
