@@ -20,6 +20,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("invoices/<str:number>.pdf", views.invoice_pdf, name="invoice-pdf"),
     path("", include("lexbill.firm.urls")),
+    path("", include("lexbill.clients.urls")),
     path("", include("lexbill.entries.urls")),
     path("", include("lexbill.billing.urls")),
     path("", include("lexbill.receivables.urls")),

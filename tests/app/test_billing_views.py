@@ -490,3 +490,13 @@ def test_without_javascript_a_line_is_edited_on_its_own_page(
     assert saved.status_code == 302
     line.refresh_from_db()
     assert line.minutes == 120
+
+
+def test_each_prebill_line_shows_where_its_rate_came_from(
+    small_firm: Any, prebill: Prebill
+) -> None:
+    page = _as(small_firm.carol).get(reverse("billing:prebill-detail", args=[prebill.pk]))
+    sources = set(prebill.lines.filter(kind="time").values_list("rate_source", flat=True))
+    assert sources == {"timekeeper", "classification"}  # partner's own rate, paralegal class rate
+    for source in sources:
+        assert f">{source}</span>" in page.text

@@ -31,6 +31,12 @@ ROLE_TABLE: dict[str, Action | frozenset[Role]] = {
     "firm:users": Action.MANAGE_FIRM,
     "firm:timekeepers": Action.MANAGE_FIRM,
     "firm:rates": Action.MANAGE_RATES,
+    "clients:client-new": Action.MANAGE_CLIENTS,
+    "clients:client-edit": Action.MANAGE_CLIENTS,
+    "clients:matter-new": Action.MANAGE_CLIENTS,
+    "clients:matter-edit": Action.MANAGE_CLIENTS,
+    "clients:matter-close": Action.MANAGE_CLIENTS,
+    "clients:matter-rate-new": Action.MANAGE_RATES,
 }
 
 # Dummy values for path converters: the page need not find anything, only answer.

@@ -93,3 +93,71 @@ def close_matter(actor: User | None, matter: Matter, closed_on: date) -> Matter:
         matter.closed_on = closed_on
         matter.save()
     return matter
+
+
+CLIENT_FIELDS = frozenset(
+    {
+        "number",
+        "name",
+        "address",
+        "billing_contact",
+        "billing_email",
+        "tax_rate_percent",
+        "tax_label",
+        "tax_id",
+    }
+)
+MATTER_FIELDS = frozenset(
+    {"name", "client_matter_id", "responsible_attorney", "arrangement", "flat_fee", "fee_cap"}
+)
+
+
+def update_client(actor: User | None, client: Client, **changes: object) -> Client:
+    """Change a client's facts, checked as ``create_client`` checks them."""
+    require(actor, Action.MANAGE_CLIENTS)
+    unknown = set(changes) - CLIENT_FIELDS
+    if unknown:
+        raise InvalidEntry(f"cannot change {', '.join(sorted(unknown))}", field=min(unknown))
+    number = changes.get("number", client.number)
+    if number != client.number and Client.objects.filter(number=number).exists():
+        raise InvalidEntry(f"client number {number} is taken", field="number")
+    if "tax_rate_percent" in changes:
+        tax = to_decimal(changes["tax_rate_percent"])  # type: ignore[arg-type]
+        if not Decimal(0) <= tax < Decimal(100):
+            raise InvalidEntry(
+                "tax rate must be between 0 and 100 percent", field="tax_rate_percent"
+            )
+        changes["tax_rate_percent"] = tax
+    with transaction.atomic():
+        client = Client.objects.select_for_update().get(pk=client.pk)
+        for name, value in changes.items():
+            setattr(client, name, value)
+        client.save()
+    return client
+
+
+def update_matter(actor: User | None, matter: Matter, **changes: object) -> Matter:
+    """Change a matter's name, references, attorney or arrangement, checked as at opening."""
+    require(actor, Action.MANAGE_CLIENTS)
+    unknown = set(changes) - MATTER_FIELDS
+    if unknown:
+        raise InvalidEntry(f"cannot change {', '.join(sorted(unknown))}", field=min(unknown))
+    arrangement = changes.get("arrangement", matter.arrangement)
+    if arrangement not in Matter.Arrangement.values:
+        raise InvalidEntry(f"unknown billing arrangement {arrangement!r}", field="arrangement")
+    raw_fee = changes.get("flat_fee", matter.flat_fee)
+    raw_cap = changes.get("fee_cap", matter.fee_cap)
+    fee = to_decimal(raw_fee) if raw_fee is not None else None  # type: ignore[arg-type]
+    cap = to_decimal(raw_cap) if raw_cap is not None else None  # type: ignore[arg-type]
+    if arrangement == Matter.Arrangement.FLAT_FEE and (fee is None or fee <= 0):
+        raise InvalidEntry("a flat-fee matter needs a positive flat fee", field="flat_fee")
+    if arrangement == Matter.Arrangement.CAPPED and (cap is None or cap <= 0):
+        raise InvalidEntry("a capped matter needs a positive fee cap", field="fee_cap")
+    with transaction.atomic():
+        matter = Matter.objects.select_for_update().get(pk=matter.pk)
+        for name, value in changes.items():
+            setattr(matter, name, value)
+        matter.flat_fee = fee
+        matter.fee_cap = cap
+        matter.save()
+    return matter

@@ -1,0 +1,102 @@
+"""Typed inputs for the client and matter pages; the services still decide what is allowed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from lexbill.clients.models import Matter
+from lexbill.core.errors import LexbillError
+from lexbill.firm.models import Classification, Timekeeper
+
+DATE = forms.DateInput(attrs={"type": "date"})
+
+
+def add_service_error(form: forms.Form, exc: LexbillError) -> None:
+    """A service's refusal next to the field it names (``timekeeper_id`` → ``timekeeper``)."""
+    field = exc.field
+    if field and field not in form.fields and field.endswith("_id"):
+        field = field[:-3]
+    form.add_error(field if field in form.fields else None, exc.message)
+
+
+class ClientSearchForm(forms.Form):
+    q = forms.CharField(required=False, label="Number or name")
+
+
+class ClientForm(forms.Form):
+    number = forms.CharField(max_length=20)
+    name = forms.CharField(max_length=200)
+    address = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    billing_contact = forms.CharField(required=False, max_length=150)
+    billing_email = forms.EmailField(required=False)
+    tax_rate_percent = forms.DecimalField(
+        label="Tax rate (%)", decimal_places=4, initial=0, help_text="e.g. 20 for 20% VAT"
+    )
+    tax_label = forms.CharField(required=False, max_length=20, initial="Tax")
+    tax_id = forms.CharField(required=False, max_length=40, label="Tax ID")
+
+
+class _ArrangementMixin(forms.Form):
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        # Only the amount that belongs to the arrangement is kept; the service checks it.
+        arrangement = data.get("arrangement")
+        if arrangement != Matter.Arrangement.FLAT_FEE:
+            data["flat_fee"] = None
+        if arrangement != Matter.Arrangement.CAPPED:
+            data["fee_cap"] = None
+        return data
+
+
+class MatterEditForm(_ArrangementMixin):
+    name = forms.CharField(max_length=200)
+    client_matter_id = forms.CharField(required=False, max_length=60, label="Client's matter ID")
+    responsible_attorney = forms.ModelChoiceField(
+        queryset=Timekeeper.objects.filter(active=True).order_by("last_name", "first_name")
+    )
+    arrangement = forms.ChoiceField(choices=Matter.Arrangement.choices, label="Billing arrangement")
+    flat_fee = forms.DecimalField(
+        required=False, decimal_places=2, help_text="For a flat-fee matter: the fee."
+    )
+    fee_cap = forms.DecimalField(
+        required=False, decimal_places=2, help_text="For a capped matter: the most billed in fees."
+    )
+
+
+class MatterForm(MatterEditForm):
+    number = forms.CharField(max_length=30)
+    currency = forms.CharField(max_length=3, initial="USD")
+    opened_on = forms.DateField(widget=DATE)
+
+    field_order = [
+        "number",
+        "name",
+        "client_matter_id",
+        "responsible_attorney",
+        "currency",
+        "opened_on",
+        "arrangement",
+        "flat_fee",
+        "fee_cap",
+    ]
+
+
+class MatterRateForm(forms.Form):
+    """A matter override: for one timekeeper, or for everyone of a classification."""
+
+    timekeeper = forms.ModelChoiceField(
+        queryset=Timekeeper.objects.order_by("last_name", "first_name"),
+        required=False,
+        empty_label="—",
+    )
+    classification = forms.ChoiceField(choices=[("", "—"), *Classification.choices], required=False)
+    amount = forms.DecimalField(decimal_places=4, label="Hourly rate")
+    effective_from = forms.DateField(widget=DATE)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if bool(data.get("timekeeper")) == bool(data.get("classification")):
+            self.add_error("timekeeper", "choose a timekeeper or a classification, not both")
+        return data

@@ -1,0 +1,293 @@
+"""Pages for clients and matters. Every change goes through a service (clients.services,
+billing.rates); a refusal is shown next to the field it names, or above the form."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Count, Q, Sum
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from lexbill.billing.models import Invoice, Rate
+from lexbill.billing.rates import set_rate
+from lexbill.billing.selectors import (
+    client_balance,
+    client_currencies,
+    invoice_status,
+    matter_balance,
+    with_balances,
+)
+from lexbill.clients.forms import (
+    ClientForm,
+    ClientSearchForm,
+    MatterEditForm,
+    MatterForm,
+    MatterRateForm,
+    add_service_error,
+)
+from lexbill.clients.models import Client, Matter
+from lexbill.clients.services import (
+    close_matter,
+    create_client,
+    open_matter,
+    update_client,
+    update_matter,
+)
+from lexbill.core.errors import LexbillError, PermissionDenied
+from lexbill.entries.models import BillingState
+from lexbill.firm.models import User
+from lexbill.firm.permissions import Action, require
+from lexbill.web.access import require_action
+
+
+def _actor(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)  # LoginRequiredMiddleware keeps anonymous visitors out
+    return user
+
+
+def _may(actor: User, action: Action) -> bool:
+    try:
+        require(actor, action)
+    except PermissionDenied:
+        return False
+    return True
+
+
+def _status(exc: LexbillError) -> int:
+    return 403 if isinstance(exc, PermissionDenied) else 400
+
+
+def _percent(value: Decimal) -> str:
+    """``8.2500`` → ``8.25``, ``20.0000`` → ``20``."""
+    text = f"{value:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+# ---- clients ---------------------------------------------------------------------------------
+
+
+def client_list(request: HttpRequest) -> HttpResponse:
+    form = ClientSearchForm(request.GET or None)
+    clients = Client.objects.annotate(
+        open_matters=Count("matters", filter=Q(matters__status=Matter.Status.OPEN))
+    )
+    q = form.cleaned_data["q"].strip() if form.is_valid() else ""
+    if q:
+        clients = clients.filter(Q(number__icontains=q) | Q(name__icontains=q))
+    page = Paginator(clients.order_by("name", "number"), 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "clients/client_list.html",
+        {
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            "can_manage": _may(_actor(request), Action.MANAGE_CLIENTS),
+        },
+    )
+
+
+@require_action(Action.MANAGE_CLIENTS)
+def client_new(request: HttpRequest) -> HttpResponse:
+    form = ClientForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            client = create_client(_actor(request), **form.cleaned_data)
+        except LexbillError as exc:
+            add_service_error(form, exc)
+            return render(request, "clients/client_form.html", {"form": form}, status=_status(exc))
+        messages.success(request, f"Client {client.number} created.")
+        return redirect("clients:client-detail", pk=client.pk)
+    status = 400 if form.errors else 200
+    return render(request, "clients/client_form.html", {"form": form}, status=status)
+
+
+def client_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    client = get_object_or_404(Client, pk=pk)
+    matters = client.matters.select_related("responsible_attorney").order_by("number")
+    balances = [(c, client_balance(client, c)) for c in client_currencies(client)]
+    return render(
+        request,
+        "clients/client_detail.html",
+        {
+            "client": client,
+            "tax_percent": _percent(client.tax_rate_percent),
+            "matters": matters,
+            "balances": balances,
+            "can_manage": _may(_actor(request), Action.MANAGE_CLIENTS),
+        },
+    )
+
+
+@require_action(Action.MANAGE_CLIENTS)
+def client_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    client = get_object_or_404(Client, pk=pk)
+    initial = {name: getattr(client, name) for name in ClientForm.base_fields}
+    form = ClientForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        changes = {k: v for k, v in form.cleaned_data.items() if v != initial[k]}
+        try:
+            client = update_client(_actor(request), client, **changes)
+        except LexbillError as exc:
+            add_service_error(form, exc)
+            return render(
+                request,
+                "clients/client_form.html",
+                {"form": form, "client": client},
+                status=_status(exc),
+            )
+        messages.success(request, f"Client {client.number} saved.")
+        return redirect("clients:client-detail", pk=client.pk)
+    return render(
+        request,
+        "clients/client_form.html",
+        {"form": form, "client": client},
+        status=400 if form.errors else 200,
+    )
+
+
+# ---- matters ---------------------------------------------------------------------------------
+
+
+@require_action(Action.MANAGE_CLIENTS)
+def matter_new(request: HttpRequest, pk: int) -> HttpResponse:
+    client = get_object_or_404(Client, pk=pk)
+    form = MatterForm(
+        request.POST or None, initial={"opened_on": timezone.localdate(), "currency": "USD"}
+    )
+    context: dict[str, Any] = {"form": form, "client": client}
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        try:
+            matter = open_matter(
+                _actor(request),
+                client,
+                data.pop("number"),
+                data.pop("name"),
+                data.pop("responsible_attorney"),
+                **data,
+            )
+        except LexbillError as exc:
+            add_service_error(form, exc)
+            return render(request, "clients/matter_form.html", context, status=_status(exc))
+        messages.success(request, f"Matter {matter.number} opened.")
+        return redirect("clients:matter-detail", pk=matter.pk)
+    return render(request, "clients/matter_form.html", context, status=400 if form.errors else 200)
+
+
+def _get_matter(pk: int) -> Matter:
+    return get_object_or_404(Matter.objects.select_related("client", "responsible_attorney"), pk=pk)
+
+
+def _matter_context(request: HttpRequest, matter: Matter, **extra: Any) -> dict[str, Any]:
+    from lexbill.receivables.models import PaymentAllocation
+
+    actor = _actor(request)
+    wip = matter.time_entries.filter(state=BillingState.UNBILLED).aggregate(
+        count=Count("pk"), minutes=Sum("billed_minutes")
+    )
+    invoices = with_balances(Invoice.objects.filter(matter=matter)).order_by("-issued_on", "-id")
+    context: dict[str, Any] = {
+        "matter": matter,
+        "client": matter.client,
+        "wip_count": wip["count"],
+        "wip_minutes": wip["minutes"] or 0,
+        "prebills": matter.prebills.order_by("-created_at", "-id"),
+        "invoices": [{"invoice": inv, "status": invoice_status(inv)} for inv in invoices],
+        "allocations": PaymentAllocation.objects.filter(invoice__matter=matter)
+        .select_related("payment", "invoice")
+        .order_by("-allocated_at", "-id"),
+        "balance": matter_balance(matter),
+        "rates": Rate.objects.filter(matter=matter)
+        .select_related("timekeeper")
+        .order_by("-effective_from", "id"),
+        "rate_form": MatterRateForm(initial={"effective_from": timezone.localdate()}),
+        "can_manage": _may(actor, Action.MANAGE_CLIENTS),
+        "can_rate": _may(actor, Action.MANAGE_RATES),
+    }
+    context.update(extra)
+    return context
+
+
+def matter_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    matter = _get_matter(pk)
+    return render(request, "clients/matter_detail.html", _matter_context(request, matter))
+
+
+@require_action(Action.MANAGE_CLIENTS)
+def matter_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    matter = _get_matter(pk)
+    initial = {name: getattr(matter, name) for name in MatterEditForm.base_fields}
+    form = MatterEditForm(request.POST or None, initial=initial)
+    context = {"form": form, "client": matter.client, "matter": matter}
+    if request.method == "POST" and form.is_valid():
+        try:
+            matter = update_matter(_actor(request), matter, **form.cleaned_data)
+        except LexbillError as exc:
+            add_service_error(form, exc)
+            return render(request, "clients/matter_form.html", context, status=_status(exc))
+        messages.success(request, f"Matter {matter.number} saved.")
+        return redirect("clients:matter-detail", pk=matter.pk)
+    return render(request, "clients/matter_form.html", context, status=400 if form.errors else 200)
+
+
+@require_action(Action.MANAGE_CLIENTS)
+@require_POST
+def matter_close(request: HttpRequest, pk: int) -> HttpResponse:
+    matter = _get_matter(pk)
+    try:
+        matter = close_matter(_actor(request), matter, timezone.localdate())
+    except LexbillError as exc:
+        return render(
+            request,
+            "clients/matter_detail.html",
+            _matter_context(request, matter, error=exc.message),
+            status=_status(exc),
+        )
+    messages.success(request, f"Matter {matter.number} closed; no new work can be recorded.")
+    return redirect("clients:matter-detail", pk=matter.pk)
+
+
+@require_action(Action.MANAGE_RATES)
+@require_POST
+def matter_rate_new(request: HttpRequest, pk: int) -> HttpResponse:
+    matter = _get_matter(pk)
+    form = MatterRateForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            rate = set_rate(
+                _actor(request),
+                "matter",
+                data["amount"],
+                data["effective_from"],
+                currency=matter.currency,
+                matter=matter,
+                timekeeper=data["timekeeper"],
+                classification=data["classification"],
+            )
+        except LexbillError as exc:
+            add_service_error(form, exc)
+            return render(
+                request,
+                "clients/matter_detail.html",
+                _matter_context(request, matter, rate_form=form),
+                status=_status(exc),
+            )
+        messages.success(request, f"Matter rate {rate.amount} from {rate.effective_from} added.")
+        return redirect("clients:matter-detail", pk=matter.pk)
+    return render(
+        request,
+        "clients/matter_detail.html",
+        _matter_context(request, matter, rate_form=form),
+        status=400,
+    )
