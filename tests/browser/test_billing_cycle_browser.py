@@ -144,6 +144,9 @@ def test_a_coordinator_takes_work_from_bill_run_to_paid(page: Any, small_firm: A
     page.get_by_label("Client").select_option(label="C001 Acme Corp")
     page.get_by_label("Amount").fill("850.00")
     page.get_by_label("Amount").press("Tab")  # a change: the open invoices are re-allocated
+    # Let htmx finish swapping in the re-allocated rows before typing into them.
+    page.wait_for_load_state("networkidle")
+    page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-settling')")
     allocation = page.get_by_label(f"Allocate to {invoice.number}")
     expect(allocation).to_have_value("850.00")
     expect(page.get_by_test_id("unapplied")).to_have_text("$0.00")
