@@ -60,6 +60,7 @@ from lexbill.fields import FixedDecimalField
 from lexbill.firm.models import User
 from lexbill.firm.permissions import Action, require
 from lexbill.formats.utbms import CodeKind, lookup
+from lexbill.web.views import invoice_pdf
 
 OPEN_STATUSES = [PrebillStatus.DRAFT, PrebillStatus.RETURNED, PrebillStatus.APPROVED]
 
@@ -496,15 +497,9 @@ def invoice_detail(request: HttpRequest, number: str) -> HttpResponse:
     return render(request, "billing/invoice_detail.html", _invoice_context(request, invoice))
 
 
-@xframe_options_sameorigin
-def invoice_preview(request: HttpRequest, number: str) -> HttpResponse:
-    """The PDF inline, framable by our own pages (the site otherwise sends X-Frame-Options DENY)."""
-    from lexbill.billing.pdf import render_invoice_pdf
-
-    invoice = _get_invoice(number)
-    response = HttpResponse(render_invoice_pdf(invoice), content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="invoice-{invoice.number}.pdf"'
-    return response
+# The same PDF as the download view, but framable by our own pages for the preview (the site
+# otherwise sends X-Frame-Options: DENY).
+invoice_preview = xframe_options_sameorigin(invoice_pdf)
 
 
 def _invoice_refused(
