@@ -98,7 +98,7 @@ def test_an_invalid_tax_rate_is_shown_next_to_the_field_and_nothing_is_saved(
     response = web.post(reverse("clients:client-new"), _client_post(tax_rate_percent="120"))
     assert response.status_code == 400
     assert 'id="id_tax_rate_percent_error"' in response.text
-    assert "tax rate must be between 0 and 100 percent" in response.text
+    assert "Tax rate must be between 0 and 100 percent" in response.text
     assert not Client.objects.filter(number="C100").exists()
 
 
@@ -111,7 +111,7 @@ def test_a_flat_fee_matter_without_a_fee_is_refused_next_to_the_fee(small_firm: 
     )
     assert response.status_code == 400
     assert 'id="id_flat_fee_error"' in response.text
-    assert "a flat-fee matter needs a positive flat fee" in response.text
+    assert "A flat-fee matter needs a positive flat fee" in response.text
     assert Matter.objects.count() == before
 
 

@@ -131,10 +131,10 @@ def test_a_matter_can_be_typed_as_picked_from_the_search_list(
         ({"hours": "25"}, "hours", "more than 24 hours"),
         ({"hours": "0"}, "hours", "more than zero"),
         ({"narrative": ""}, "narrative", "required"),
-        ({"task_code": "X999"}, "task_code", "unknown UTBMS task code"),
-        ({"activity_code": "L110"}, "activity_code", "unknown UTBMS activity code"),
+        ({"task_code": "X999"}, "task_code", "Unknown UTBMS task code"),
+        ({"activity_code": "L110"}, "activity_code", "Unknown UTBMS activity code"),
         ({"matter": "Z-404"}, "matter", "no matter numbered"),
-        ({"work_date": "2025-06-01"}, "timekeeper", "no rate is in force"),
+        ({"work_date": "2025-06-01"}, "timekeeper", "No rate is in force"),
     ],
 )
 def test_errors_appear_next_to_the_field_and_nothing_is_saved(
@@ -220,7 +220,7 @@ def test_an_expense_error_is_shown_next_to_the_code(clara: Client, small_firm: A
         },
     )
     assert response.status_code == 400
-    assert "unknown UTBMS expense code" in _field_error(response.content.decode(), "expense_code")
+    assert "Unknown UTBMS expense code" in _field_error(response.content.decode(), "expense_code")
     assert not Expense.objects.exists()
 
 
@@ -356,7 +356,7 @@ def test_an_inline_edit_error_stays_in_the_row(clara: Client, small_firm: Any) -
     )
     row = response.content.decode()
     assert 'class="editing"' in row
-    assert "unknown UTBMS task code" in row.split(f'id="id_{p}task_code_error">', 1)[1]
+    assert "Unknown UTBMS task code" in row.split(f'id="id_{p}task_code_error">', 1)[1]
     entry.refresh_from_db()
     assert entry.task_code == "L310"
 

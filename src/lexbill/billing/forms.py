@@ -9,16 +9,9 @@ from django import forms
 
 from lexbill.billing.models import LineKind, LineTreatment, PrebillLine, PrebillStatus
 from lexbill.clients.models import Client
-from lexbill.core.errors import LexbillError
 from lexbill.core.increments import minutes_to_hours
 
 INVOICE_STATUSES = ["final", "sent", "partly paid", "paid", "credited"]
-
-
-def add_service_error(form: forms.Form, exc: LexbillError) -> None:
-    """Show a service's refusal next to the field it names, or above the form."""
-    field = exc.field if exc.field in form.fields else None
-    form.add_error(field, exc.message)
 
 
 class PrebillFilterForm(forms.Form):

@@ -32,7 +32,6 @@ from lexbill.billing.forms import (
     LineEditForm,
     PrebillFilterForm,
     SendBackForm,
-    add_service_error,
 )
 from lexbill.billing.invoicing import finalize_prebill, issue_credit_note
 from lexbill.billing.models import (
@@ -60,6 +59,7 @@ from lexbill.fields import FixedDecimalField
 from lexbill.firm.models import User
 from lexbill.firm.permissions import Action, require
 from lexbill.formats.utbms import CodeKind, lookup
+from lexbill.web.errors import add_service_error
 from lexbill.web.views import invoice_pdf
 
 OPEN_STATUSES = [PrebillStatus.DRAFT, PrebillStatus.RETURNED, PrebillStatus.APPROVED]

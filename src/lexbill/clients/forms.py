@@ -7,18 +7,9 @@ from typing import Any
 from django import forms
 
 from lexbill.clients.models import Matter
-from lexbill.core.errors import LexbillError
 from lexbill.firm.models import Classification, Timekeeper
 
 DATE = forms.DateInput(attrs={"type": "date"})
-
-
-def add_service_error(form: forms.Form, exc: LexbillError) -> None:
-    """A service's refusal next to the field it names (``timekeeper_id`` → ``timekeeper``)."""
-    field = exc.field
-    if field and field not in form.fields and field.endswith("_id"):
-        field = field[:-3]
-    form.add_error(field if field in form.fields else None, exc.message)
 
 
 class ClientSearchForm(forms.Form):

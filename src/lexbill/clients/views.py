@@ -29,7 +29,6 @@ from lexbill.clients.forms import (
     MatterEditForm,
     MatterForm,
     MatterRateForm,
-    add_service_error,
 )
 from lexbill.clients.models import Client, Matter
 from lexbill.clients.services import (
@@ -44,6 +43,7 @@ from lexbill.entries.models import BillingState
 from lexbill.firm.models import User
 from lexbill.firm.permissions import Action, require
 from lexbill.web.access import require_action
+from lexbill.web.errors import add_service_error
 
 
 def _actor(request: HttpRequest) -> User:

@@ -19,6 +19,7 @@ from lexbill.core.increments import hours_to_seconds
 from lexbill.entries.models import Billable, BillingState
 from lexbill.entries.selectors import SORT_LABELS, TimeFilters, timekeepers
 from lexbill.firm.models import Timekeeper, User
+from lexbill.web.errors import add_service_error
 
 # service error field -> form field it is shown next to
 _FIELD_ALIASES = {
@@ -79,9 +80,7 @@ class ServiceErrorsMixin:
     """Place a LexbillError next to the field it names, or above the form when it names none."""
 
     def add_service_error(self, exc: LexbillError) -> None:
-        form: forms.Form = self  # type: ignore[assignment]
-        name = _FIELD_ALIASES.get(exc.field or "", exc.field or "")
-        form.add_error(name if name in form.fields else None, exc.message)
+        add_service_error(self, exc, _FIELD_ALIASES)  # type: ignore[arg-type]
 
 
 class TimeEntryForm(ServiceErrorsMixin, forms.Form):

@@ -14,7 +14,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from lexbill.billing.forms import add_service_error
 from lexbill.billing.selectors import (
     client_balance,
     client_currencies,
@@ -35,6 +34,7 @@ from lexbill.receivables.forms import (
 )
 from lexbill.receivables.models import Payment
 from lexbill.receivables.services import apply_unapplied_credit, post_payment
+from lexbill.web.errors import add_service_error
 
 
 def _actor(request: HttpRequest) -> User:
