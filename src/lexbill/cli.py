@@ -272,11 +272,11 @@ def _prebill_data(prebill: Any, *, with_lines: bool) -> dict[str, Any]:
         data["comments"] = [
             {
                 "at": c.at.isoformat(),
-                "by": str(c.author or "system"),
+                "by": c.author.username if c.author else "system",
                 "action": c.action,
                 "text": c.text,
             }
-            for c in prebill.comments.all()
+            for c in prebill.comments.select_related("author")
         ]
     return data
 
@@ -355,6 +355,8 @@ def prebill_show(number: int, as_json: JsonOpt = False) -> None:
         f"adjustments {_money(data['adjustments'])}  tax {_money(data['tax'])}  "
         f"total {data['currency']} {_money(data['total'])}"
     )
+    for comment in data["comments"]:
+        out.print(f"{comment['at'][:16]} {comment['by']} ({comment['action']}): {comment['text']}")
 
 
 @prebill_app.command("approve")
@@ -381,6 +383,17 @@ def prebill_send_back(
     with _acting() as user:
         prebill = send_back_prebill(user, _prebill(number), comment)
     out.print(f"pre-bill {prebill.pk} sent back")
+
+
+@prebill_app.command("comment")
+@command
+def prebill_comment(number: int, text: str) -> None:
+    """Add a comment to a pre-bill (a question, a note for the reviewer)."""
+    from lexbill.billing.prebills import comment_on_prebill
+
+    with _acting() as user:
+        comment_on_prebill(user, _prebill(number), text)
+    out.print(f"comment added to pre-bill {number}")
 
 
 def _invoice(number: str) -> Any:

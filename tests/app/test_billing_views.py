@@ -17,6 +17,7 @@ from django.test import Client as HttpClient
 from django.test import override_settings
 from django.urls import reverse
 
+from lexbill.audit.models import AuditRecord
 from lexbill.billing.bill_run import run_bill_run
 from lexbill.billing.invoicing import finalize_prebill
 from lexbill.billing.models import (
@@ -31,6 +32,7 @@ from lexbill.billing.models import (
 from lexbill.billing.prebills import approve_prebill, prebill_figures
 from lexbill.core.increments import hours_to_seconds
 from lexbill.entries.services import ExpenseDraft, TimeDraft, record_expense, record_time
+from lexbill.firm.services import create_timekeeper, create_user
 from lexbill.receivables.services import post_payment
 
 HX = {"HTTP_HX_REQUEST": "true"}
@@ -218,7 +220,7 @@ def test_sending_back_needs_a_comment(small_firm: Any, prebill: Prebill) -> None
     url = reverse("billing:prebill-send-back", args=[prebill.pk])
     refused = client.post(url, {"comment": " "})
     assert refused.status_code == 400
-    assert 'id="id_comment-error"' in refused.text
+    assert 'id="id_send_back_comment-error"' in refused.text
     sent = client.post(url, {"comment": "Narratives too vague"})
     assert sent.status_code == 302
     prebill.refresh_from_db()
@@ -500,3 +502,43 @@ def test_each_prebill_line_shows_where_its_rate_came_from(
     assert sources == {"timekeeper", "classification"}  # partner's own rate, paralegal class rate
     for source in sources:
         assert f">{source}</span>" in page.text
+
+
+def test_a_clerk_comments_on_a_pre_bill_and_the_comment_is_audited(
+    small_firm: Any, prebill: Prebill
+) -> None:
+    client = _as(small_firm.clara)
+    text = "Client asked for the March hearing to be itemised"
+    added = client.post(reverse("billing:prebill-comment", args=[prebill.pk]), {"comment": text})
+    assert added.status_code == 302
+    comment = prebill.comments.get()
+    assert (comment.author, comment.action, comment.text) == (small_firm.clara, "comment", text)
+    page = client.get(reverse("billing:prebill-detail", args=[prebill.pk]))
+    assert text in page.text
+    record = AuditRecord.objects.get(model="billing.PrebillComment", action="create")
+    assert record.actor == small_firm.clara
+    assert record.after is not None and record.after["text"] == text
+    prebill.refresh_from_db()
+    assert prebill.status == PrebillStatus.DRAFT  # a comment changes nothing else
+
+
+def test_an_empty_comment_is_refused_next_to_the_field(small_firm: Any, prebill: Prebill) -> None:
+    refused = _as(small_firm.carol).post(
+        reverse("billing:prebill-comment", args=[prebill.pk]), {"comment": "   "}
+    )
+    assert refused.status_code == 400
+    assert 'id="id_note_comment-error"' in refused.text
+    assert not prebill.comments.exists()
+
+
+def test_an_attorney_cannot_comment_on_another_attorneys_pre_bill(
+    small_firm: Any, prebill: Prebill
+) -> None:
+    other = create_user(None, "otto", "another long pass phrase", "attorney")
+    create_timekeeper(None, "OT", "Otto", "Tan", "partner", user=other)
+    refused = _as(other).post(
+        reverse("billing:prebill-comment", args=[prebill.pk]), {"comment": "Looks fine"}
+    )
+    assert refused.status_code == 403
+    assert "not the responsible attorney" in refused.text
+    assert not prebill.comments.exists()

@@ -140,6 +140,12 @@ def test_the_billing_cycle_end_to_end(cli_env: dict[str, str], tmp_path: Path) -
     assert clerk_run.returncode == 1
     assert "may not run a bill run" in clerk_run.stderr
 
+    note = "Check the narrative on the first line"
+    run(env, "--user", "clerk", "prebill", "comment", str(prebill["prebill"]), note)
+    commented = run_json(env, "prebill", "show", str(prebill["prebill"]))
+    assert [(c["by"], c["action"], c["text"]) for c in commented["comments"]] == [
+        ("clerk", "comment", note)
+    ]
     run(env, "--user", "coordinator", "prebill", "approve", str(prebill["prebill"]))
     invoice = run_json(env, "invoice", "finalize", str(prebill["prebill"]))
     assert invoice["status"] == "final"

@@ -94,11 +94,31 @@ class LineEditForm(forms.Form):
         return int(minutes)
 
 
-class ApproveForm(forms.Form):
+class _OwnIds(forms.Form):
+    """Several of these forms share a page and a field name; each gets its own element ids so a
+    label (and an error's aria link) points at its own field."""
+
+    id_prefix = ""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", f"id_{self.id_prefix}_%s")
+        super().__init__(*args, **kwargs)
+
+
+class ApproveForm(_OwnIds):
+    id_prefix = "approve"
     comment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class SendBackForm(forms.Form):
+class CommentForm(_OwnIds):
+    id_prefix = "note"
+    comment = forms.CharField(
+        label="Add a comment", widget=forms.Textarea(attrs={"rows": 2}), max_length=4000
+    )
+
+
+class SendBackForm(_OwnIds):
+    id_prefix = "send_back"
     comment = forms.CharField(
         required=False,
         label="What must change",

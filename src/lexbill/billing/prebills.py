@@ -209,6 +209,21 @@ def _comment(prebill: Prebill, actor: User | None, action: str, text: str, at: d
         )
 
 
+def comment_on_prebill(actor: User | None, prebill: Prebill, text: str) -> PrebillComment:
+    """A reviewer's note or question on a pre-bill, at any stage, kept with its history.
+
+    Anyone who may edit the pre-bill may comment; a comment changes no figure, so it is allowed
+    on approved and finalized pre-bills too (a note for the next bill, an answer to a query).
+    """
+    text = text.strip()
+    if not text:
+        raise InvalidEntry("write a comment first", field="comment")
+    require_prebill_access(actor, prebill, Action.EDIT_PREBILL)
+    return PrebillComment.objects.create(
+        prebill=prebill, author=actor, action="comment", text=text, at=timezone.now()
+    )
+
+
 def approve_prebill(actor: User | None, prebill: Prebill, comment: str = "") -> Prebill:
     with transaction.atomic():
         locked = Prebill.objects.select_for_update().select_related("matter").get(pk=prebill.pk)

@@ -10,6 +10,7 @@ urlpatterns = [
     path("prebills/<int:pk>/", views.prebill_detail, name="prebill-detail"),
     path("prebills/<int:pk>/approve/", views.prebill_approve, name="prebill-approve"),
     path("prebills/<int:pk>/send-back/", views.prebill_send_back, name="prebill-send-back"),
+    path("prebills/<int:pk>/comment/", views.prebill_comment, name="prebill-comment"),
     path("prebills/<int:pk>/finalize/", views.prebill_finalize, name="prebill-finalize"),
     path("prebills/lines/<int:pk>/", views.line_row, name="line-row"),
     path("prebills/lines/<int:pk>/edit/", views.line_edit, name="line-edit"),

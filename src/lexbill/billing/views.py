@@ -17,6 +17,7 @@ from django.db.models import Count, F, Q, QuerySet, Sum
 from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
@@ -26,6 +27,7 @@ from lexbill.billing.email import email_invoice
 from lexbill.billing.forms import (
     ApproveForm,
     BillRunForm,
+    CommentForm,
     CreditNoteForm,
     EmailInvoiceForm,
     InvoiceFilterForm,
@@ -46,6 +48,7 @@ from lexbill.billing.prebills import (
     EDITABLE,
     adjust_line,
     approve_prebill,
+    comment_on_prebill,
     edit_line,
     prebill_figures,
     require_not_only_own_time,
@@ -195,6 +198,8 @@ def _prebill_context(request: HttpRequest, prebill: Prebill, **extra: Any) -> di
         "finalize_refusal": refusal(actor, Action.FINALIZE_INVOICE, prebill),
         "approve_form": ApproveForm(),
         "send_back_form": SendBackForm(),
+        "comment_form": CommentForm(),
+        "comment_refusal": refusal(actor, Action.EDIT_PREBILL, prebill),
         "invoice": Invoice.objects.filter(prebill=prebill).first(),
     }
     context.update(extra)
@@ -257,6 +262,25 @@ def prebill_send_back(request: HttpRequest, pk: int) -> HttpResponse:
         return _refused(request, prebill, exc, send_back_form=form)
     messages.success(request, f"Pre-bill {prebill.pk} sent back.")
     return redirect("billing:prebill-detail", pk=prebill.pk)
+
+
+@require_POST
+def prebill_comment(request: HttpRequest, pk: int) -> HttpResponse:
+    prebill = _get_prebill(pk)
+    form = CommentForm(request.POST)
+    if not form.is_valid():
+        return render(
+            request,
+            "billing/prebill_detail.html",
+            _prebill_context(request, prebill, comment_form=form),
+            status=400,
+        )
+    try:
+        comment_on_prebill(_actor(request), prebill, form.cleaned_data["comment"])
+    except LexbillError as exc:
+        return _refused(request, prebill, exc, comment_form=form)
+    messages.success(request, "Comment added.")
+    return redirect(f"{reverse('billing:prebill-detail', args=[prebill.pk])}#comments-heading")
 
 
 @require_POST
