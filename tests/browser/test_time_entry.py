@@ -103,6 +103,46 @@ def test_a_clerk_records_time_with_the_timer(page: Any, small_firm: Any) -> None
     assert "Telephone conference with client" in page.locator(f"#entry-{entry.pk}").inner_text()
 
 
+def _clock_seconds(text: str) -> int:
+    hours, minutes, seconds = (int(part) for part in text.split(":"))
+    return hours * 3600 + minutes * 60 + seconds
+
+
+def test_the_timer_survives_a_reload_and_saving_clears_it(page: Any, small_firm: Any) -> None:
+    log_in(page, "clara")
+    page.goto("/time/new/")
+    page.get_by_role("button", name="Start", exact=True).click()
+    page.wait_for_timeout(1200)
+    page.reload()
+    timer = page.get_by_role("timer")
+    # still running after the reload: Pause is live and the clock keeps counting from the start
+    page.get_by_role("button", name="Pause").wait_for()
+    assert page.get_by_role("button", name="Pause").is_enabled()
+    assert page.get_by_role("button", name="Start", exact=True).is_disabled()
+    page.wait_for_timeout(1100)
+    page.get_by_role("button", name="Pause").click()
+    paused_at = _clock_seconds(timer.inner_text())
+    assert paused_at >= 2
+
+    page.reload()  # a paused timer comes back paused, at the same time
+    assert page.get_by_role("button", name="Resume").is_enabled()
+    page.wait_for_timeout(600)
+    assert _clock_seconds(timer.inner_text()) == paused_at
+
+    page.get_by_label("Matter").fill("C001-001")
+    page.get_by_label("Timekeeper").select_option(str(small_firm.partner.pk))
+    page.get_by_label("Date").fill("2026-03-02")
+    page.get_by_label("Narrative").fill("Call with opposing counsel")
+    # saving with the timer paused stops it and saves what it timed
+    page.get_by_role("button", name="Save time entry").click()
+    page.get_by_text("Recorded 0.10 h on C001-001").wait_for()
+    assert TimeEntry.objects.get().duration_seconds == paused_at
+
+    page.goto("/time/new/")  # the saved timer is gone: a fresh one
+    assert page.get_by_role("timer").inner_text() == "00:00:00"
+    assert page.get_by_role("button", name="Start", exact=True).is_enabled()
+
+
 def test_a_row_is_edited_inline_in_the_list(page: Any, small_firm: Any) -> None:
     from datetime import date
 
