@@ -3,6 +3,7 @@ the list filters and pages without N+1 queries, rows edit inline, bulk changes u
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -288,18 +289,32 @@ def test_the_list_pages_by_keyset_without_repeating_rows(
             matter=[f.acme_hourly, f.globex_flat][n % 2],
         )
     for sort in ("date", "timekeeper", "matter", "hours"):
-        seen: list[str] = []
+        pages: list[list[str]] = []
         url: str | None = f"{reverse('entries:time-list')}?sort={sort}&order=asc"
         while url:
             with django_assert_max_num_queries(12):
                 html = clara.get(url).content.decode()
-            seen += [f"{n:03d}" for n in range(120) if f"entry number {n:03d}." in html]
-            url = None
-            if 'rel="next"' in html:
-                href = html.split('rel="next"', 1)[0].rsplit('href="', 1)[1].split('"', 1)[0]
-                url = reverse("entries:time-list") + href.replace("&amp;", "&")
+            pages.append(re.findall(r"entry number (\d{3})\.", html))
+            url = _pager_link(html, "next")
+        seen = [n for page in pages for n in page]
         assert sorted(seen) == [f"{n:03d}" for n in range(120)], sort
-        assert len(seen) == 120
+        assert len(seen) == 120 and len(pages) > 2
+        # and back again from the last page: the same pages, in reverse, then no earlier page
+        backwards: list[list[str]] = [pages[-1]]
+        url = _pager_link(html, "prev")
+        while url:
+            html = clara.get(url).content.decode()
+            backwards.append(re.findall(r"entry number (\d{3})\.", html))
+            url = _pager_link(html, "prev")
+        assert backwards == pages[::-1], sort
+        assert "First page" not in html and 'rel="next"' in html
+
+
+def _pager_link(html: str, rel: str) -> str | None:
+    if f'rel="{rel}"' not in html:
+        return None
+    href = html.split(f'rel="{rel}"', 1)[0].rsplit('href="', 1)[1].split('"', 1)[0]
+    return reverse("entries:time-list") + href.replace("&amp;", "&")
 
 
 def test_the_count_is_capped(clara: Client, small_firm: Any, monkeypatch: Any) -> None:

@@ -173,3 +173,48 @@ def test_a_row_is_edited_inline_in_the_list(page: Any, small_firm: Any) -> None:
     assert row.locator("td.num").inner_text().strip() == "2.00"
     entry.refresh_from_db()
     assert (entry.duration_seconds, entry.task_code) == (7200, "L120")
+
+
+def test_select_all_then_a_bulk_change_and_its_undo(page: Any, small_firm: Any) -> None:
+    from datetime import date
+
+    from lexbill.entries.models import BillingState
+    from lexbill.entries.services import TimeDraft, record_time
+
+    entries = [
+        record_time(
+            None,
+            TimeDraft(
+                matter=small_firm.acme_hourly,
+                timekeeper=small_firm.associate,
+                work_date=date(2026, 3, day),
+                duration_seconds=1800,
+                narrative=f"Research question {day}",
+                task_code="L110",
+            ),
+        )
+        for day in (2, 3, 4)
+    ]
+    billed = entries[2]
+    TimeEntry.objects.filter(pk=billed.pk).update(state=BillingState.BILLED)
+    log_in(page, "clara")
+    page.goto("/time/?state=")
+    select_all = page.get_by_label("Select all entries on this page")
+    select_all.check()
+    editable = [e for e in entries if e is not billed]
+    for entry in editable:
+        assert page.get_by_label(f"Select entry {entry.pk}").is_checked()
+    page.get_by_label(f"Select entry {editable[0].pk}").uncheck()
+    assert select_all.evaluate("box => box.indeterminate") is True
+    select_all.check()
+    page.get_by_label("Set task code").fill("L120")
+    page.get_by_role("button", name="Apply to selected").click()
+    page.get_by_text("2 time entries changed").wait_for()
+    codes = dict(TimeEntry.objects.values_list("pk", "task_code"))
+    assert [codes[e.pk] for e in entries] == ["L120", "L120", "L110"]  # the billed one untouched
+    screenshot(page, "time-list-bulk")
+
+    page.get_by_role("button", name="Undo last bulk change").click()
+    page.get_by_text("Undone").wait_for()
+    codes = dict(TimeEntry.objects.values_list("pk", "task_code"))
+    assert [codes[e.pk] for e in entries] == ["L110", "L110", "L110"]

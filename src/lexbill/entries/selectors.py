@@ -59,6 +59,7 @@ class TimePage:
     next_cursor: str | None
     count: int
     count_capped: bool
+    previous_cursor: str | None = None
 
 
 def filtered_time(filters: TimeFilters) -> QuerySet[TimeEntry]:
@@ -118,23 +119,37 @@ def _after(columns: Sequence[str], values: Sequence[Any], descending: bool) -> Q
     return Q(**{f"{columns[0]}__{op_eq}": values[0]}) & tail
 
 
-def time_page(filters: TimeFilters, cursor: str = "", page_size: int = PAGE_SIZE) -> TimePage:
-    """One page of the filtered list: ``page_size`` rows after ``cursor``, plus a capped count."""
+def time_page(
+    filters: TimeFilters, cursor: str = "", page_size: int = PAGE_SIZE, *, before: str = ""
+) -> TimePage:
+    """One page of the filtered list: ``page_size`` rows after ``cursor`` (or, going back, the
+    ``page_size`` rows just before ``before``), plus a capped count.
+
+    Keyset paging both ways: a page back is the same seek read in the opposite order and turned
+    round, so the thousandth page costs what the first does, with no OFFSET scan.
+    """
     columns = _columns(filters)
     qs = filtered_time(filters)
-    ordered = qs.order_by(*[f"-{c}" if filters.descending else c for c in columns])
-    if cursor:
-        values = _decode(cursor, columns)
-        if values is not None:
-            ordered = ordered.filter(_after(columns, values, filters.descending))
+    backwards = bool(before) and not cursor
+    descending = filters.descending != backwards
+    ordered = qs.order_by(*[f"-{c}" if descending else c for c in columns])
+    values = _decode(before if backwards else cursor, columns) if (cursor or before) else None
+    if values is not None:
+        ordered = ordered.filter(_after(columns, values, descending))
     rows = list(ordered.select_related("matter__client", "timekeeper")[: page_size + 1])
-    next_cursor = None
-    if len(rows) > page_size:
-        rows = rows[:page_size]
-        last = rows[-1]
-        next_cursor = _encode([getattr(last, c) for c in columns])
+    more = len(rows) > page_size
+    rows = rows[:page_size]
+    if backwards:
+        rows.reverse()
+    first = _encode([getattr(rows[0], c) for c in columns]) if rows else None
+    last = _encode([getattr(rows[-1], c) for c in columns]) if rows else None
+    if backwards:
+        # came back from a page, so one follows; one precedes only if the seek found more
+        next_cursor, previous_cursor = last, first if more else None
+    else:
+        next_cursor, previous_cursor = (last if more else None), (first if values else None)
     count = qs[: COUNT_CAP + 1].count()
-    return TimePage(rows, next_cursor, min(count, COUNT_CAP), count > COUNT_CAP)
+    return TimePage(rows, next_cursor, min(count, COUNT_CAP), count > COUNT_CAP, previous_cursor)
 
 
 def search_matters(query: str, limit: int = SEARCH_LIMIT) -> list[Matter]:

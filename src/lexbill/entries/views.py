@@ -196,21 +196,28 @@ def time_list(request: HttpRequest) -> HttpResponse:
         params["state"] = BillingState.UNBILLED  # the work-in-progress list is the usual view
     form = TimeFilterForm(params)
     filters = form.filters()
-    page = selectors.time_page(filters, request.GET.get("after", ""))
+    page = selectors.time_page(
+        filters, request.GET.get("after", ""), before=request.GET.get("before", "")
+    )
     keep = params.copy()
     keep.pop("after", None)
-    next_url = None
-    if page.next_cursor:
-        keep["after"] = page.next_cursor
-        next_url = f"?{keep.urlencode()}"
-        keep.pop("after")
+    keep.pop("before", None)
+
+    def page_url(key: str, cursor: str | None) -> str | None:
+        if not cursor:
+            return None
+        query = keep.copy()
+        query[key] = cursor
+        return f"?{query.urlencode()}"
+
     context = {
         "form": form,
         "page": page,
         "sorts": _sort_links(keep, filters.sort, filters.descending),
         "entries": _decorate(page.entries),
-        "next_url": next_url,
-        "first_url": f"?{keep.urlencode()}" if "after" in request.GET else None,
+        "next_url": page_url("after", page.next_cursor),
+        "previous_url": page_url("before", page.previous_cursor),
+        "first_url": f"?{keep.urlencode()}" if page.previous_cursor else None,
         "return_to": request.get_full_path(),
         **_code_lists(),
     }
