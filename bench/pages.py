@@ -97,7 +97,9 @@ def _make_history(params: Params) -> None:
         if chance < 0.85:
             record_delivery(None, invoice, "ap@client.example")
         received = issued_on + timedelta(days=rng.randint(5, 60))
-        if chance < 0.55:
+        if invoice.total <= 0:
+            pass  # a bill of only no-charge work: nothing to pay
+        elif chance < 0.55:
             post_payment(
                 None,
                 invoice.client,
@@ -117,7 +119,7 @@ def _make_history(params: Params) -> None:
                     received,
                     allocations=[(invoice.number, part)],
                     reference=f"ck {done}",
-                currency=invoice.currency,
+                    currency=invoice.currency,
                 )
         elif chance < 0.72:
             issue_credit_note(None, invoice, None, "courtesy discount", issued_on=received)

@@ -17,7 +17,13 @@ from lexbill.clients.models import Matter
 from lexbill.core.errors import LexbillError
 from lexbill.core.increments import hours_to_seconds
 from lexbill.entries.models import Billable, BillingState
-from lexbill.entries.selectors import SORT_LABELS, TimeFilters, timekeepers
+from lexbill.entries.selectors import (
+    EXPENSE_SORT_LABELS,
+    SORT_LABELS,
+    ExpenseFilters,
+    TimeFilters,
+    timekeepers,
+)
 from lexbill.firm.models import Timekeeper, User
 from lexbill.web.errors import add_service_error
 
@@ -233,8 +239,8 @@ class ExpenseForm(ServiceErrorsMixin, forms.Form):
                 self.initial.setdefault("timekeeper", own.pk)
 
 
-class TimeFilterForm(forms.Form):
-    """The list's filter bar; invalid values are dropped rather than failing the whole page."""
+class _ListFilterForm(forms.Form):
+    """A list's filter bar; invalid values are dropped rather than failing the whole page."""
 
     matter = forms.CharField(
         label="Matter",
@@ -251,25 +257,15 @@ class TimeFilterForm(forms.Form):
         required=False,
         choices=[("", "Any"), *BillingState.choices],
     )
-    task_code = forms.CharField(
-        label="Task code",
-        required=False,
-        max_length=10,
-        widget=forms.TextInput(attrs={"list": "task-options", "size": 6}),
-    )
-    sort = forms.ChoiceField(label="Sort by", required=False, choices=list(SORT_LABELS.items()))
-    order = forms.ChoiceField(
-        label="Order",
-        required=False,
-        choices=[("desc", "Newest / largest first"), ("asc", "Oldest / smallest first")],
-    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field: forms.ModelChoiceField = self.fields["timekeeper"]  # type: ignore[type-arg,assignment]
         field.queryset = timekeepers()
 
-    def filters(self) -> TimeFilters:
+    def common(self) -> dict[str, Any]:
+        """The filters both lists share, parsed; an unknown matter matches nothing rather than
+        silently showing every matter."""
         self.is_valid()  # an invalid value drops that one filter; cleaned_data keeps the rest
         data = self.cleaned_data
         matter = None
@@ -280,17 +276,57 @@ class TimeFilterForm(forms.Form):
             unknown_matter = matter is None
             if unknown_matter:
                 self.add_error("matter", f"no matter numbered {matter_text!r}")
+        return {
+            "matter": matter,
+            "timekeeper": data.get("timekeeper"),
+            "date_from": data.get("date_from"),
+            "date_to": data.get("date_to"),
+            "state": data.get("state") or "",
+            "descending": (data.get("order") or "desc") == "desc",
+            "match_nothing": unknown_matter,
+        }
+
+
+_ORDER_CHOICES = [("desc", "Newest / largest first"), ("asc", "Oldest / smallest first")]
+
+
+class TimeFilterForm(_ListFilterForm):
+    task_code = forms.CharField(
+        label="Task code",
+        required=False,
+        max_length=10,
+        widget=forms.TextInput(attrs={"list": "task-options", "size": 6}),
+    )
+    sort = forms.ChoiceField(label="Sort by", required=False, choices=list(SORT_LABELS.items()))
+    order = forms.ChoiceField(label="Order", required=False, choices=_ORDER_CHOICES)
+
+    def filters(self) -> TimeFilters:
+        common = self.common()
         return TimeFilters(
-            matter=matter,
-            timekeeper=data.get("timekeeper"),
-            date_from=data.get("date_from"),
-            date_to=data.get("date_to"),
-            state=data.get("state") or "",
-            task_code=data.get("task_code") or "",
-            sort=data.get("sort") or "date",
-            descending=(data.get("order") or "desc") == "desc",
-            # an unknown matter matches nothing, rather than silently showing every matter
-            match_nothing=unknown_matter,
+            **common,
+            task_code=self.cleaned_data.get("task_code") or "",
+            sort=self.cleaned_data.get("sort") or "date",
+        )
+
+
+class ExpenseFilterForm(_ListFilterForm):
+    expense_code = forms.CharField(
+        label="Expense code",
+        required=False,
+        max_length=10,
+        widget=forms.TextInput(attrs={"list": "expense-options", "size": 6}),
+    )
+    sort = forms.ChoiceField(
+        label="Sort by", required=False, choices=list(EXPENSE_SORT_LABELS.items())
+    )
+    order = forms.ChoiceField(label="Order", required=False, choices=_ORDER_CHOICES)
+
+    def filters(self) -> ExpenseFilters:
+        common = self.common()
+        return ExpenseFilters(
+            **common,
+            expense_code=self.cleaned_data.get("expense_code") or "",
+            sort=self.cleaned_data.get("sort") or "date",
         )
 
 

@@ -19,7 +19,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from lexbill.clients.models import Matter
-from lexbill.entries.models import TimeEntry
+from lexbill.entries.models import Expense, TimeEntry
 from lexbill.firm.models import Timekeeper
 from lexbill.formats.utbms import CodeKind, UtbmsCode, codes_of
 
@@ -35,6 +35,13 @@ SORTS: dict[str, tuple[str, ...]] = {
     "hours": ("billed_minutes",),
 }
 SORT_LABELS = {"date": "Date", "timekeeper": "Timekeeper", "matter": "Matter", "hours": "Hours"}
+# Expenses are a few percent of the time entries, so their sorts need no index of their own.
+EXPENSE_SORTS: dict[str, tuple[str, ...]] = {
+    "date": ("date",),
+    "matter": ("matter_id", "date"),
+    "code": ("expense_code", "date"),
+}
+EXPENSE_SORT_LABELS = {"date": "Date", "matter": "Matter", "code": "Code"}
 
 
 @dataclass(frozen=True)
@@ -53,9 +60,24 @@ class TimeFilters:
     """Set when a filter names something that does not exist (an unknown matter number)."""
 
 
+@dataclass(frozen=True)
+class ExpenseFilters:
+    matter: Matter | None = None
+    timekeeper: Timekeeper | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    state: str = ""
+    expense_code: str = ""
+    sort: str = "date"
+    descending: bool = True
+    match_nothing: bool = False
+
+
 @dataclass
-class TimePage:
-    entries: list[TimeEntry]
+class Page:
+    """One keyset page of a list, with cursors for the pages either side and a capped count."""
+
+    rows: list[Any]
     next_cursor: str | None
     count: int
     count_capped: bool
@@ -82,13 +104,42 @@ def filtered_time(filters: TimeFilters) -> QuerySet[TimeEntry]:
     return qs
 
 
-def _columns(filters: TimeFilters) -> tuple[str, ...]:
-    return (*SORTS.get(filters.sort, SORTS["date"]), "id")
+def filtered_expenses(filters: ExpenseFilters) -> QuerySet[Expense]:
+    qs = Expense.objects.all()
+    if filters.match_nothing:
+        return qs.none()
+    if filters.matter is not None:
+        qs = qs.filter(matter_id=filters.matter.pk)
+    if filters.timekeeper is not None:
+        qs = qs.filter(timekeeper_id=filters.timekeeper.pk)
+    if filters.date_from is not None:
+        qs = qs.filter(date__gte=filters.date_from)
+    if filters.date_to is not None:
+        qs = qs.filter(date__lte=filters.date_to)
+    if filters.state:
+        qs = qs.filter(state=filters.state)
+    if filters.expense_code:
+        qs = qs.filter(expense_code=filters.expense_code.strip().upper())
+    return qs
 
 
 def _encode(values: Sequence[Any]) -> str:
     raw = json.dumps([v.isoformat() if isinstance(v, date) else v for v in values])
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+_DATE_KEYS = {"work_date", "date"}
+_TEXT_KEYS = {"expense_code"}
+
+
+def _key_value(column: str, value: Any) -> Any:
+    if column in _DATE_KEYS:
+        return date.fromisoformat(value)
+    if column in _TEXT_KEYS:
+        if not isinstance(value, str):
+            raise TypeError(column)
+        return value
+    return int(value)
 
 
 def _decode(cursor: str, columns: Sequence[str]) -> list[Any] | None:
@@ -98,10 +149,7 @@ def _decode(cursor: str, columns: Sequence[str]) -> list[Any] | None:
         values = json.loads(raw)
         if not isinstance(values, list) or len(values) != len(columns):
             return None
-        return [
-            date.fromisoformat(v) if c == "work_date" else int(v)
-            for c, v in zip(columns, values, strict=True)
-        ]
+        return [_key_value(c, v) for c, v in zip(columns, values, strict=True)]
     except (ValueError, TypeError):
         return None
 
@@ -119,24 +167,28 @@ def _after(columns: Sequence[str], values: Sequence[Any], descending: bool) -> Q
     return Q(**{f"{columns[0]}__{op_eq}": values[0]}) & tail
 
 
-def time_page(
-    filters: TimeFilters, cursor: str = "", page_size: int = PAGE_SIZE, *, before: str = ""
-) -> TimePage:
-    """One page of the filtered list: ``page_size`` rows after ``cursor`` (or, going back, the
-    ``page_size`` rows just before ``before``), plus a capped count.
+def keyset_page(
+    qs: QuerySet[Any],
+    columns: Sequence[str],
+    descending: bool,
+    cursor: str = "",
+    before: str = "",
+    page_size: int = PAGE_SIZE,
+    related: Sequence[str] = ("matter__client", "timekeeper"),
+) -> Page:
+    """``page_size`` rows after ``cursor`` (or, going back, just before ``before``) in the order
+    of ``columns`` (the last one unique), plus a capped count.
 
     Keyset paging both ways: a page back is the same seek read in the opposite order and turned
     round, so the thousandth page costs what the first does, with no OFFSET scan.
     """
-    columns = _columns(filters)
-    qs = filtered_time(filters)
     backwards = bool(before) and not cursor
-    descending = filters.descending != backwards
-    ordered = qs.order_by(*[f"-{c}" if descending else c for c in columns])
+    reverse = descending != backwards
+    ordered = qs.order_by(*[f"-{c}" if reverse else c for c in columns])
     values = _decode(before if backwards else cursor, columns) if (cursor or before) else None
     if values is not None:
-        ordered = ordered.filter(_after(columns, values, descending))
-    rows = list(ordered.select_related("matter__client", "timekeeper")[: page_size + 1])
+        ordered = ordered.filter(_after(columns, values, reverse))
+    rows = list(ordered.select_related(*related)[: page_size + 1])
     more = len(rows) > page_size
     rows = rows[:page_size]
     if backwards:
@@ -149,7 +201,21 @@ def time_page(
     else:
         next_cursor, previous_cursor = (last if more else None), (first if values else None)
     count = qs[: COUNT_CAP + 1].count()
-    return TimePage(rows, next_cursor, min(count, COUNT_CAP), count > COUNT_CAP, previous_cursor)
+    return Page(rows, next_cursor, min(count, COUNT_CAP), count > COUNT_CAP, previous_cursor)
+
+
+def time_page(
+    filters: TimeFilters, cursor: str = "", page_size: int = PAGE_SIZE, *, before: str = ""
+) -> Page:
+    columns = (*SORTS.get(filters.sort, SORTS["date"]), "id")
+    qs = filtered_time(filters)
+    return keyset_page(qs, columns, filters.descending, cursor, before, page_size)
+
+
+def expense_page(filters: ExpenseFilters, cursor: str = "", before: str = "") -> Page:
+    columns = (*EXPENSE_SORTS.get(filters.sort, EXPENSE_SORTS["date"]), "id")
+    qs = filtered_expenses(filters)
+    return keyset_page(qs, columns, filters.descending, cursor, before)
 
 
 def search_matters(query: str, limit: int = SEARCH_LIMIT) -> list[Matter]:

@@ -259,6 +259,51 @@ def record_expense(actor: User | None, draft: ExpenseDraft) -> Expense:
     return expense
 
 
+_EDITABLE_EXPENSE_FIELDS = {
+    "matter",
+    "timekeeper",
+    "date",
+    "expense_code",
+    "quantity",
+    "unit_cost",
+    "description",
+    "billable",
+}
+
+
+def _unbilled_expense(expense: Expense) -> Expense:
+    current = Expense.objects.select_for_update().get(pk=expense.pk)
+    if current.state != BillingState.UNBILLED:
+        raise InvalidEntry(
+            f"expense {current.pk} is {current.state}; correct it on its pre-bill", field="state"
+        )
+    return current
+
+
+def correct_expense(actor: User | None, expense: Expense, **changes: object) -> Expense:
+    """Like time, an expense on a pre-bill is corrected there, and a billed one never changes;
+    the corrected expense passes every check a new one does."""
+    require(actor, Action.RECORD_WORK)
+    unknown = set(changes) - _EDITABLE_EXPENSE_FIELDS
+    if unknown:
+        raise InvalidEntry(f"cannot change {', '.join(sorted(unknown))}", field=sorted(unknown)[0])
+    with transaction.atomic():
+        current = _unbilled_expense(expense)
+        values = {field: getattr(current, field) for field in _EDITABLE_EXPENSE_FIELDS}
+        checked = _check_expense(ExpenseDraft(**{**values, **changes}), None)
+        for field in _EDITABLE_EXPENSE_FIELDS:
+            setattr(current, field, getattr(checked, field))
+        current.save()
+    return current
+
+
+def delete_expense(actor: User | None, expense: Expense) -> None:
+    """Only unbilled expenses go; the audit record keeps what was deleted."""
+    require(actor, Action.RECORD_WORK)
+    with transaction.atomic():
+        _unbilled_expense(expense).delete()
+
+
 def record_expense_batch(actor: User | None, drafts: Sequence[ExpenseDraft]) -> int:
     require(actor, Action.RECORD_WORK)
     expenses = [_check_expense(d, n) for n, d in enumerate(drafts, start=1)]

@@ -14,5 +14,8 @@ urlpatterns = [
     path("time/bulk/undo/", views.time_bulk_undo, name="time-bulk-undo"),
     path("time/search/matters/", views.matter_search, name="matter-search"),
     path("time/search/codes/<str:kind>/", views.code_search, name="code-search"),
+    path("expenses/", views.expense_list, name="expense-list"),
     path("expenses/new/", views.expense_new, name="expense-new"),
+    path("expenses/<int:pk>/edit/", views.expense_edit, name="expense-edit"),
+    path("expenses/<int:pk>/delete/", views.expense_delete, name="expense-delete"),
 ]

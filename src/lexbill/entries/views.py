@@ -7,6 +7,7 @@ a role losing that right loses the pages too, not just the final save.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
@@ -19,14 +20,24 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from lexbill.core.errors import LexbillError
 from lexbill.core.increments import format_hours
+from lexbill.core.invoice_math import expense_amount
 from lexbill.entries import selectors
-from lexbill.entries.forms import BulkForm, ExpenseForm, TimeEntryForm, TimeFilterForm, TimeRowForm
-from lexbill.entries.models import Billable, BillingState, TimeEntry
+from lexbill.entries.forms import (
+    BulkForm,
+    ExpenseFilterForm,
+    ExpenseForm,
+    TimeEntryForm,
+    TimeFilterForm,
+    TimeRowForm,
+)
+from lexbill.entries.models import Billable, BillingState, Expense, TimeEntry
 from lexbill.entries.services import (
     ExpenseDraft,
     TimeDraft,
     bulk_change_entries,
+    correct_expense,
     correct_time,
+    delete_expense,
     record_expense,
     record_time,
     undo_last_bulk_change,
@@ -37,6 +48,16 @@ from lexbill.formats.utbms import CodeKind
 from lexbill.web.access import require_action
 
 records_work = require_action(Action.RECORD_WORK)
+_EXPENSE_FORM_FIELDS = (
+    "matter",
+    "timekeeper",
+    "date",
+    "expense_code",
+    "quantity",
+    "unit_cost",
+    "description",
+    "billable",
+)
 """Refuse (the 403 page) anyone whose role may not record work, before any form is shown."""
 
 
@@ -180,7 +201,7 @@ def _decorate(entries: list[TimeEntry]) -> list[TimeEntry]:
     return entries
 
 
-def _locked_reason(entry: TimeEntry) -> str:
+def _locked_reason(entry: TimeEntry | Expense) -> str:
     if entry.state == BillingState.PREBILLED:
         return "On a pre-bill: correct it there."
     if entry.state == BillingState.BILLED:
@@ -188,17 +209,15 @@ def _locked_reason(entry: TimeEntry) -> str:
     return ""
 
 
-@records_work
-@require_GET
-def time_list(request: HttpRequest) -> HttpResponse:
+def _list_params(request: HttpRequest) -> QueryDict:
     params = request.GET.copy()
     if "state" not in params:
         params["state"] = BillingState.UNBILLED  # the work-in-progress list is the usual view
-    form = TimeFilterForm(params)
-    filters = form.filters()
-    page = selectors.time_page(
-        filters, request.GET.get("after", ""), before=request.GET.get("before", "")
-    )
+    return params
+
+
+def _pager(request: HttpRequest, params: QueryDict, page: selectors.Page) -> dict[str, Any]:
+    """Links to the pages either side (keyset cursors) and to the first page."""
     keep = params.copy()
     keep.pop("after", None)
     keep.pop("before", None)
@@ -210,18 +229,117 @@ def time_list(request: HttpRequest) -> HttpResponse:
         query[key] = cursor
         return f"?{query.urlencode()}"
 
-    context = {
-        "form": form,
-        "page": page,
-        "sorts": _sort_links(keep, filters.sort, filters.descending),
-        "entries": _decorate(page.entries),
+    return {
+        "keep": keep,
         "next_url": page_url("after", page.next_cursor),
         "previous_url": page_url("before", page.previous_cursor),
         "first_url": f"?{keep.urlencode()}" if page.previous_cursor else None,
         "return_to": request.get_full_path(),
+    }
+
+
+@records_work
+@require_GET
+def time_list(request: HttpRequest) -> HttpResponse:
+    params = _list_params(request)
+    form = TimeFilterForm(params)
+    filters = form.filters()
+    page = selectors.time_page(
+        filters, request.GET.get("after", ""), before=request.GET.get("before", "")
+    )
+    pager = _pager(request, params, page)
+    context = {
+        "form": form,
+        "page": page,
+        "sorts": _sort_links(pager["keep"], selectors.SORTS, filters.sort, filters.descending),
+        "entries": _decorate(page.rows),
+        **pager,
         **_code_lists(),
     }
     return render(request, "entries/time_list.html", context)
+
+
+@records_work
+@require_GET
+def expense_list(request: HttpRequest) -> HttpResponse:
+    params = _list_params(request)
+    form = ExpenseFilterForm(params)
+    filters = form.filters()
+    page = selectors.expense_page(
+        filters, request.GET.get("after", ""), before=request.GET.get("before", "")
+    )
+    pager = _pager(request, params, page)
+    for expense in page.rows:
+        expense.amount = expense_amount(
+            expense.quantity, expense.unit_cost, expense.matter.currency
+        )
+        expense.locked_reason = _locked_reason(expense)
+    context = {
+        "form": form,
+        "page": page,
+        "sorts": _sort_links(
+            pager["keep"], selectors.EXPENSE_SORTS, filters.sort, filters.descending
+        ),
+        "expenses": page.rows,
+        "expense_codes": selectors.search_codes(CodeKind.EXPENSE, "", limit=10_000),
+        **pager,
+    }
+    return render(request, "entries/expense_list.html", context)
+
+
+@records_work
+@require_http_methods(["GET", "POST"])
+def expense_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    expense = get_object_or_404(Expense.objects.select_related("matter", "timekeeper"), pk=pk)
+    back = _safe_return(request, "entries:expense-list")
+    user = _user(request)
+    if request.method == "POST":
+        form = ExpenseForm(request.POST, user=user)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                correct_expense(user, expense, **{k: data[k] for k in _EXPENSE_FORM_FIELDS})
+            except LexbillError as exc:
+                form.add_service_error(exc)
+            else:
+                messages.success(request, f"Expense {expense.pk} corrected.")
+                return redirect(back)
+    else:
+        form = ExpenseForm(
+            user=user,
+            initial={
+                "matter": expense.matter.number,
+                "timekeeper": expense.timekeeper_id,
+                "date": expense.date,
+                "expense_code": expense.expense_code,
+                "quantity": expense.quantity.normalize(),
+                "unit_cost": expense.unit_cost,
+                "description": expense.description,
+                "billable": expense.billable,
+            },
+        )
+    context = {
+        "form": form,
+        "expense": expense,
+        "locked_reason": _locked_reason(expense),
+        "return_to": back,
+        "expense_codes": selectors.search_codes(CodeKind.EXPENSE, "", limit=10_000),
+    }
+    return render(request, "entries/expense_edit.html", context, status=400 if form.errors else 200)
+
+
+@records_work
+@require_POST
+def expense_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    expense = get_object_or_404(Expense, pk=pk)
+    back = _safe_return(request, "entries:expense-list")
+    try:
+        delete_expense(_user(request), expense)
+    except LexbillError as exc:
+        messages.error(request, f"Expense {pk} was not deleted: {exc.message}.")
+    else:
+        messages.success(request, f"Expense {pk} deleted.")
+    return redirect(back)
 
 
 def _hours_text(seconds: int) -> str:
@@ -231,10 +349,12 @@ def _hours_text(seconds: int) -> str:
     return f"{short if short == hours else hours.quantize(Decimal('0.0001'))}"
 
 
-def _sort_links(params: QueryDict, current: str, descending: bool) -> dict[str, dict[str, str]]:
+def _sort_links(
+    params: QueryDict, sorts: Iterable[str], current: str, descending: bool
+) -> dict[str, dict[str, str]]:
     """Header links: a column sorts by itself; clicking the current column flips the order."""
     links = {}
-    for key in selectors.SORTS:
+    for key in sorts:
         query = params.copy()
         query["sort"] = key
         flip = key == current and descending
@@ -331,10 +451,10 @@ def time_bulk_undo(request: HttpRequest) -> HttpResponse:
     return redirect(_safe_return(request))
 
 
-def _safe_return(request: HttpRequest) -> str:
+def _safe_return(request: HttpRequest, list_name: str = "entries:time-list") -> str:
     """Back to the filtered list the action came from, never to another site."""
-    target = request.POST.get("return_to", "")
-    list_url = reverse("entries:time-list")
+    target = request.POST.get("return_to") or request.GET.get("return_to") or ""
+    list_url = reverse(list_name)
     return target if target.startswith(list_url) else list_url
 
 
