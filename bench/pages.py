@@ -21,10 +21,12 @@ import os
 import random
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import asdict
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -32,7 +34,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from generate import OUT_DIR, Params, add_months, generate, setup_django
+from generate import OUT_DIR, Params, add_months, setup_django
 
 TARGET_MS = 200.0
 # Bump when the billing history changes shape, so an old cached file is not reused.
@@ -40,12 +42,15 @@ HISTORY_VERSION = 1
 
 
 def _firm_file(params: Params) -> Path:
+    """The cached generated firm; generated in a child process, because Django can be set up
+    once per process and this one must point at its own working copy."""
     path = OUT_DIR / f"firm-{params.key()}.sqlite3"
     if not path.exists():
         print(f"generating {path.name} (once; it is cached) …", file=sys.stderr)
-        OUT_DIR.mkdir(parents=True, exist_ok=True)
-        setup_django(f"sqlite:///{path}")
-        generate(params, f"sqlite:///{path}")
+        command = [sys.executable, str(Path(__file__).with_name("generate.py"))]
+        for name, value in asdict(params).items():
+            command += [f"--{name}", str(value)]
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
     return path
 
 
@@ -76,6 +81,7 @@ def _make_history(params: Params) -> None:
     from lexbill.billing.invoicing import finalize_prebill, issue_credit_note, record_delivery
     from lexbill.billing.models import Prebill
     from lexbill.billing.prebills import approve_prebill
+    from lexbill.core.money import round_money
     from lexbill.receivables.services import post_payment
 
     call_command("migrate", verbosity=0)
@@ -110,7 +116,7 @@ def _make_history(params: Params) -> None:
                 currency=invoice.currency,
             )
         elif chance < 0.70:
-            part = (invoice.total * Decimal("0.4")).quantize(invoice.total)
+            part = round_money(invoice.total * Decimal("0.4"), invoice.currency)
             if part > 0:
                 post_payment(
                     None,

@@ -227,3 +227,16 @@ def test_only_an_administrator_changes_firm_policy_and_only_to_allowed_values(
         configure_firm(small_firm.alice, increment_minutes=7)
     with pytest.raises(InvalidEntry, match="seq"):
         configure_firm(small_firm.alice, invoice_number_format="INV-{year}")
+
+
+@pytest.mark.parametrize(
+    ("amount", "message"),
+    [("0", "more than zero"), ("-5", "more than zero"), ("10.005", "USD amounts have 2")],
+)
+def test_a_payment_amount_is_refused_with_the_reason(
+    small_firm: Any, amount: str, message: str
+) -> None:
+    with pytest.raises(InvalidEntry, match=message) as refused:
+        post_payment(small_firm.sam, small_firm.acme, amount, date(2026, 4, 1))
+    assert refused.value.field == "amount"
+    assert not small_firm.acme.payments.exists()

@@ -25,7 +25,7 @@ from lexbill.core.allocation import (
     check_allocations,
 )
 from lexbill.core.errors import AllocationError, InvalidEntry
-from lexbill.core.money import round_money, to_decimal
+from lexbill.core.money import minor_unit_places, round_money, to_decimal
 from lexbill.firm.models import User
 from lexbill.firm.permissions import Action, require
 from lexbill.receivables.models import Payment, PaymentAllocation
@@ -91,8 +91,15 @@ def post_payment(
     with transaction.atomic():
         locked = Client.objects.select_for_update().get(pk=client.pk)
         currency = client_currency(locked, currency)
-        if value <= 0 or value != round_money(value, currency):
-            raise InvalidEntry(f"payment must be a positive amount in {currency}", field="amount")
+        if value <= 0:
+            raise InvalidEntry("a payment must be more than zero", field="amount")
+        if value != round_money(value, currency):
+            places = minor_unit_places(currency)
+            unit = "decimal place" if places == 1 else "decimal places"
+            raise InvalidEntry(
+                f"{currency} amounts have {places or 'no'} {unit}; {value} has more",
+                field="amount",
+            )
         plan = _plan(locked, currency, value, allocations)
         payment = Payment.objects.create(
             client=locked,
