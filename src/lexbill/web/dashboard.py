@@ -16,6 +16,7 @@ from django.db.models.functions import Coalesce
 
 from lexbill.billing.models import Invoice, LineKind, LineTreatment, Prebill, PrebillStatus
 from lexbill.billing.selectors import with_balances
+from lexbill.clients.models import Matter
 from lexbill.entries.models import Billable, BillingState, TimeEntry
 from lexbill.fields import FixedDecimalField
 from lexbill.firm.models import Role, Timekeeper, User
@@ -42,13 +43,25 @@ def waiting_statuses(role: str) -> list[str]:
 
 
 def prebills_waiting_for(user: User) -> QuerySet[Prebill]:
-    """Pre-bills waiting for ``user``; an attorney sees only the matters they're responsible for."""
+    """Pre-bills waiting for ``user``, oldest first; an attorney sees only the matters they're
+    responsible for. Plain rows: count them, or annotate a page of them with ``with_figures``."""
     prebills = Prebill.objects.filter(status__in=waiting_statuses(user.role))
     if user.role == Role.ATTORNEY:
         tk = Timekeeper.objects.filter(user=user).values("pk")
         prebills = prebills.filter(matter__responsible_attorney__in=tk)
-    return (
-        prebills.select_related("matter__client")
+    return prebills.order_by("created_at", "pk")
+
+
+def with_figures(prebills: QuerySet[Prebill], limit: int = WAITING_LIMIT) -> list[Prebill]:
+    """The first ``limit`` pre-bills with their line count, hours and amount.
+
+    The page is cut before the lines are summed: a month-end run leaves tens of thousands of
+    drafts, and summing all their lines to show fifty would cost seconds.
+    """
+    page = list(prebills.values_list("pk", flat=True)[:limit])
+    figures = (
+        Prebill.objects.filter(pk__in=page)
+        .select_related("matter__client")
         .annotate(
             line_count=Count("lines"),
             time_minutes=Coalesce(Sum("lines__minutes", filter=Q(lines__kind=LineKind.TIME)), 0),
@@ -63,8 +76,9 @@ def prebills_waiting_for(user: User) -> QuerySet[Prebill]:
                 _ZERO,
             ),
         )
-        .order_by("created_at", "pk")
     )
+    by_pk = {prebill.pk: prebill for prebill in figures}
+    return [by_pk[pk] for pk in page]
 
 
 @dataclass(frozen=True)
@@ -80,7 +94,12 @@ class WipRow:
 
 
 def wip_by_matter(today: date, limit: int = WIP_LIMIT) -> tuple[list[WipRow], dict[str, Any]]:
-    """Unbilled billable time per matter, in age buckets from the work date (largest first)."""
+    """Unbilled billable time per matter, in age buckets from the work date (largest first).
+
+    One grouped scan of the covering ``time_wip_idx`` (grouped by the matter id alone, so no
+    join stops the index from being read in order); the firm-wide totals are the sum of the
+    groups in Python, rather than a second scan of the same rows.
+    """
     unbilled = TimeEntry.objects.filter(state=BillingState.UNBILLED).exclude(
         billable=Billable.NON_BILLABLE
     )
@@ -91,35 +110,42 @@ def wip_by_matter(today: date, limit: int = WIP_LIMIT) -> tuple[list[WipRow], di
         if high is not None:
             cond &= Q(work_date__gte=today - timedelta(days=high))
         buckets[f"b{i}"] = Coalesce(Sum("billed_minutes", filter=cond), 0)
-    figures = {"entries": Count("pk"), "minutes": Coalesce(Sum("billed_minutes"), 0), **buckets}
-    totals = unbilled.aggregate(**figures)
-    # The grouped rows are plain dicts whose keys come from ``figures``: typed as such.
-    grouped: Any = unbilled.values(
-        "matter_id", "matter__number", "matter__name", "matter__client__name"
-    )
+    bucket_keys = list(buckets)
+    # The grouped rows are plain dicts whose keys come from the annotations: typed as such.
+    grouped: Any = unbilled.values("matter_id").order_by("matter_id")
     rows: list[dict[str, Any]] = list(
-        grouped.annotate(**figures, oldest_date=Min("work_date")).order_by(
-            "-minutes", "matter__number"
-        )[:limit]
+        grouped.annotate(
+            entries=Count("pk"),
+            minutes=Coalesce(Sum("billed_minutes"), 0),
+            oldest=Min("work_date"),
+            **buckets,
+        )
     )
+    summary = {
+        "entries": sum(r["entries"] for r in rows),
+        "minutes": sum(r["minutes"] for r in rows),
+        "bucket_minutes": tuple(sum(r[k] for r in rows) for k in bucket_keys),
+    }
+    # the busiest matters, ties by matter number: every row tied with the last place is a
+    # candidate, so a tie at the cut is decided by the number, not by the id
+    ranked = sorted(rows, key=lambda r: -r["minutes"])
+    cut = ranked[limit - 1]["minutes"] if len(ranked) >= limit else 0
+    candidates = [r for r in ranked if r["minutes"] >= cut]
+    matters = Matter.objects.select_related("client").in_bulk([r["matter_id"] for r in candidates])
+    top = sorted(candidates, key=lambda r: (-r["minutes"], matters[r["matter_id"]].number))[:limit]
     result = [
         WipRow(
             matter_id=r["matter_id"],
-            number=r["matter__number"],
-            name=r["matter__name"],
-            client=r["matter__client__name"],
+            number=matters[r["matter_id"]].number,
+            name=matters[r["matter_id"]].name,
+            client=matters[r["matter_id"]].client.name,
             entries=r["entries"],
             minutes=r["minutes"],
-            bucket_minutes=tuple(r[f"b{i}"] for i in range(len(AGE_BUCKETS))),
-            oldest=r["oldest_date"],
+            bucket_minutes=tuple(r[k] for k in bucket_keys),
+            oldest=r["oldest"],
         )
-        for r in rows
+        for r in top
     ]
-    summary = {
-        "entries": totals["entries"],
-        "minutes": totals["minutes"],
-        "bucket_minutes": tuple(totals[f"b{i}"] for i in range(len(AGE_BUCKETS))),
-    }
     return result, summary
 
 

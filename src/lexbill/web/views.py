@@ -23,7 +23,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "web/home.html",
         {
             "today": today,
-            "waiting": waiting[: dashboard.WAITING_LIMIT],
+            "waiting": dashboard.with_figures(waiting),
             "waiting_count": waiting.count(),
             "waiting_statuses": dashboard.waiting_statuses(user.role),
             "is_attorney": user.role == Role.ATTORNEY,
