@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
 import os
 import random
 import sys
@@ -209,11 +210,21 @@ class Params:
     def key(self) -> str:
         return (
             f"t{self.timekeepers}-c{self.clients}-m{self.matters}-e{self.entries}"
-            f"-mo{self.months}-s{self.seed}-v{GENERATOR_VERSION}"
+            f"-mo{self.months}-s{self.seed}-v{GENERATOR_VERSION}-{schema_digest()}"
         )
 
 
 QUICK = Params(timekeepers=20, clients=60, matters=500, entries=50_000, months=6)
+
+
+def schema_digest() -> str:
+    """Names the migrations a cached firm was built with, so a new index or column gives a new
+    cache file instead of a benchmark over the old schema."""
+    names = sorted(
+        f"{path.parent.parent.name}/{path.name}"
+        for path in (ROOT / "src" / "lexbill").glob("*/migrations/0*.py")
+    )
+    return hashlib.sha256("\n".join(names).encode()).hexdigest()[:8]
 
 
 def add_months(day: date, months: int) -> date:
