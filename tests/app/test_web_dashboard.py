@@ -109,7 +109,7 @@ def test_what_waits_depends_on_the_role(busy_firm: Any) -> None:
 
 def test_a_waiting_prebill_shows_its_lines_hours_and_work(busy_firm: Any) -> None:
     [p] = dashboard.with_figures(dashboard.prebills_waiting_for(busy_firm.clara))
-    assert (p.line_count, p.time_minutes, p.amount) == (1, 60, Decimal("300.00"))
+    assert (p.line_count, p.time_minutes, p.billed) == (1, 60, Decimal("300.00"))
 
 
 def test_the_page_shows_every_section_in_a_fixed_number_of_queries(

@@ -13,7 +13,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import F, Q, QuerySet
 from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -56,9 +56,8 @@ from lexbill.billing.prebills import (
     send_back_prebill,
     set_line_treatment,
 )
-from lexbill.billing.selectors import invoice_status, with_balances
+from lexbill.billing.selectors import invoice_status, with_balances, with_prebill_figures
 from lexbill.core.errors import LexbillError, PermissionDenied
-from lexbill.fields import FixedDecimalField
 from lexbill.firm.models import User
 from lexbill.firm.permissions import Action, require
 from lexbill.formats.utbms import CodeKind, lookup
@@ -104,14 +103,7 @@ def _is_htmx(request: HttpRequest) -> bool:
 
 def prebill_list(request: HttpRequest) -> HttpResponse:
     form = PrebillFilterForm(request.GET or None)
-    prebills = Prebill.objects.select_related("matter__client").annotate(
-        line_count=Count("lines"),
-        billed=Sum(
-            F("lines__amount") + F("lines__adjustment"),
-            filter=Q(lines__treatment=LineTreatment.BILL),
-            output_field=FixedDecimalField(places=2),
-        ),
-    )
+    prebills = Prebill.objects.select_related("matter__client")
     status = ""
     q = ""
     if form.is_valid():
@@ -130,6 +122,7 @@ def prebill_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(prebills.order_by("matter__number", "id"), 50).get_page(
         request.GET.get("page")
     )
+    page.object_list = with_prebill_figures(list(page.object_list))
     return render(
         request,
         "billing/prebill_list.html",

@@ -177,7 +177,7 @@ def keyset_page(
     related: Sequence[str] = ("matter__client", "timekeeper"),
 ) -> Page:
     """``page_size`` rows after ``cursor`` (or, going back, just before ``before``) in the order
-    of ``columns`` (the last one unique), plus a capped count.
+    of ``columns`` (the last one the primary key), plus a capped count.
 
     Keyset paging both ways: a page back is the same seek read in the opposite order and turned
     round, so the thousandth page costs what the first does, with no OFFSET scan.
@@ -188,13 +188,17 @@ def keyset_page(
     values = _decode(before if backwards else cursor, columns) if (cursor or before) else None
     if values is not None:
         ordered = ordered.filter(_after(columns, values, reverse))
-    rows = list(ordered.select_related(*related)[: page_size + 1])
-    more = len(rows) > page_size
-    rows = rows[:page_size]
+    # The keys first, from this table alone, then the rows with their joins: joined in one
+    # query, SQLite may plan the join first and sort every matching row before cutting the page.
+    keys = list(ordered.values_list(*columns)[: page_size + 1])
+    more = len(keys) > page_size
+    keys = keys[:page_size]
     if backwards:
-        rows.reverse()
-    first = _encode([getattr(rows[0], c) for c in columns]) if rows else None
-    last = _encode([getattr(rows[-1], c) for c in columns]) if rows else None
+        keys.reverse()
+    by_pk = qs.select_related(*related).in_bulk([key[-1] for key in keys])
+    rows = [by_pk[key[-1]] for key in keys]
+    first = _encode(keys[0]) if keys else None
+    last = _encode(keys[-1]) if keys else None
     if backwards:
         # came back from a page, so one follows; one precedes only if the seek found more
         next_cursor, previous_cursor = last, first if more else None

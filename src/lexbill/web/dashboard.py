@@ -11,11 +11,11 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, F, Min, Q, QuerySet, Sum, Value
+from django.db.models import Count, Min, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 
-from lexbill.billing.models import Invoice, LineKind, LineTreatment, Prebill, PrebillStatus
-from lexbill.billing.selectors import with_balances
+from lexbill.billing.models import Invoice, Prebill, PrebillStatus
+from lexbill.billing.selectors import with_balances, with_prebill_figures
 from lexbill.clients.models import Matter
 from lexbill.entries.models import Billable, BillingState, TimeEntry
 from lexbill.fields import FixedDecimalField
@@ -53,32 +53,8 @@ def prebills_waiting_for(user: User) -> QuerySet[Prebill]:
 
 
 def with_figures(prebills: QuerySet[Prebill], limit: int = WAITING_LIMIT) -> list[Prebill]:
-    """The first ``limit`` pre-bills with their line count, hours and amount.
-
-    The page is cut before the lines are summed: a month-end run leaves tens of thousands of
-    drafts, and summing all their lines to show fifty would cost seconds.
-    """
-    page = list(prebills.values_list("pk", flat=True)[:limit])
-    figures = (
-        Prebill.objects.filter(pk__in=page)
-        .select_related("matter__client")
-        .annotate(
-            line_count=Count("lines"),
-            time_minutes=Coalesce(Sum("lines__minutes", filter=Q(lines__kind=LineKind.TIME)), 0),
-            # Work as it stands on the lines (units × rate ± write-downs), before a flat-fee or
-            # cap adjustment and tax; held and no-charge lines count nothing.
-            amount=Coalesce(
-                Sum(
-                    F("lines__amount") + F("lines__adjustment"),
-                    filter=Q(lines__treatment=LineTreatment.BILL),
-                    output_field=FixedDecimalField(places=2),
-                ),
-                _ZERO,
-            ),
-        )
-    )
-    by_pk = {prebill.pk: prebill for prebill in figures}
-    return [by_pk[pk] for pk in page]
+    """The first ``limit`` pre-bills, with their line count, hours and billed work."""
+    return with_prebill_figures(list(prebills.select_related("matter__client")[:limit]))
 
 
 @dataclass(frozen=True)
