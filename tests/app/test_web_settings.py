@@ -155,6 +155,33 @@ def test_a_rate_is_added_and_a_bad_key_is_shown_at_its_field(small_firm: Any) ->
         },
     )
     assert 'id="id_matter_error">A matter rate needs matter_id' in bad.content.decode()
+    unknown = client.post(
+        "/settings/rates/",
+        {
+            "level": "matter",
+            "matter": "Z-404",
+            "timekeeper": small_firm.associate.pk,
+            "amount": "325.00",
+            "currency": "USD",
+            "effective_from": "2026-07-01",
+        },
+    )
+    assert "No matter numbered &#x27;Z-404&#x27;" in unknown.content.decode()
+    matter_rate = client.post(
+        "/settings/rates/",
+        {
+            "level": "matter",
+            "matter": small_firm.acme_hourly.number,
+            "timekeeper": small_firm.associate.pk,
+            "amount": "280.00",
+            "currency": "USD",
+            "effective_from": "2026-07-01",
+        },
+    )
+    assert matter_rate.status_code == 302
+    assert Rate.objects.get(matter=small_firm.acme_hourly).amount == Decimal("280.00")
+    listed = client.get("/settings/rates/", {"level": "matter", "q": "C001"}).content.decode()
+    assert "$280.00" in listed and "$500.00" not in listed
     assert AuditRecord.objects.filter(
         model="billing.Rate", object_id=str(rate.pk), actor=small_firm.alice, channel="web"
     ).exists()

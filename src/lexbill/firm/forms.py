@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.urls import reverse_lazy
 
 from lexbill.clients.models import Client, Matter
 from lexbill.core.money import minor_unit_places
@@ -101,8 +102,23 @@ class RateForm(forms.Form):
         choices=[(lv.value, lv.value.capitalize()) for lv in RateLevel],
         help_text="Matter and client rates are keyed by a timekeeper or a classification.",
     )
-    matter = forms.ModelChoiceField(queryset=Matter.objects.none(), required=False)
-    client = forms.ModelChoiceField(queryset=Client.objects.none(), required=False)
+    # Typed by number (with a search list), not picked from a <select>: a firm has tens of
+    # thousands of matters, and a page listing them all takes seconds to send and render.
+    matter = forms.CharField(
+        required=False,
+        label="Matter number",
+        widget=forms.TextInput(
+            attrs={
+                "list": "rate-matter-options",
+                "autocomplete": "off",
+                "hx-get": reverse_lazy("entries:matter-search"),
+                "hx-trigger": "input changed delay:200ms",
+                "hx-target": "#rate-matter-options",
+                "hx-swap": "innerHTML",
+            }
+        ),
+    )
+    client = forms.CharField(required=False, label="Client number")
     timekeeper = forms.ModelChoiceField(queryset=Timekeeper.objects.none(), required=False)
     classification = forms.ChoiceField(choices=[("", "—"), *Classification.choices], required=False)
     amount = forms.DecimalField(label="Hourly rate", min_value=0, decimal_places=2, max_digits=14)
@@ -114,9 +130,25 @@ class RateForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         fields: dict[str, Any] = self.fields
-        fields["matter"].queryset = Matter.objects.select_related("client").order_by("number")
-        fields["client"].queryset = Client.objects.order_by("number")
         fields["timekeeper"].queryset = Timekeeper.objects.filter(active=True)
+
+    def clean_matter(self) -> Matter | None:
+        number = self.cleaned_data["matter"].split(" ", 1)[0].strip()
+        if not number:
+            return None
+        matter = Matter.objects.filter(number__iexact=number).first()
+        if matter is None:
+            raise ValidationError(f"No matter numbered {number!r}")
+        return matter
+
+    def clean_client(self) -> Client | None:
+        number = self.cleaned_data["client"].strip()
+        if not number:
+            return None
+        client = Client.objects.filter(number__iexact=number).first()
+        if client is None:
+            raise ValidationError(f"No client numbered {number!r}")
+        return client
 
     def clean_currency(self) -> str:
         currency: str = self.cleaned_data["currency"].strip().upper()

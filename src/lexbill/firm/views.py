@@ -11,12 +11,15 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from lexbill.billing.models import Rate
 from lexbill.billing.rates import set_rate
 from lexbill.core.errors import LexbillError, NotFound
+from lexbill.core.rates import RateLevel
 from lexbill.firm import services
 from lexbill.firm.forms import FirmPolicyForm, RateForm, TimekeeperCreateForm, UserCreateForm
 from lexbill.firm.models import Firm, Timekeeper, User
@@ -121,11 +124,27 @@ def rates(request: HttpRequest) -> HttpResponse:
             messages.success(request, f"Rate added: {rate.level} {rate.amount} {rate.currency}.")
             return redirect("firm:rates")
     level = request.GET.get("level", "")
-    rows = Rate.objects.select_related("matter", "client", "timekeeper").order_by(
-        "level", "currency", "effective_from", "pk"
-    )
+    rows = Rate.objects.order_by("level", "currency", "effective_from", "pk")
     if level:
         rows = rows.filter(level=level)
+    search = request.GET.get("q", "").strip()
+    if search:
+        rows = rows.filter(
+            Q(matter__number__istartswith=search) | Q(client__number__istartswith=search)
+        )
+    page = Paginator(rows.values_list("pk", flat=True), 50).get_page(request.GET.get("page"))
+    shown = Rate.objects.select_related("matter", "client", "timekeeper").in_bulk(page)
+    query = request.GET.copy()
+    query.pop("page", None)
     return _render(
-        request, "firm/rates.html", "rates", form=form, rows=rows[:500], total=rows.count()
+        request,
+        "firm/rates.html",
+        "rates",
+        form=form,
+        page=page,
+        rates=[shown[pk] for pk in page],
+        level=level,
+        search=search,
+        levels=[lv.value for lv in RateLevel],
+        query=query.urlencode(),
     )
