@@ -209,7 +209,11 @@ class Invoice(ImmutableModel):
 
     class Meta:
         ordering = ["-issued_on", "-id"]
-        indexes = [models.Index(fields=["client", "issued_on"])]
+        # the invoice list is newest first; the client's statement and AR are by client
+        indexes = [
+            models.Index(fields=["client", "issued_on"]),
+            models.Index(fields=["issued_on"], name="invoice_issued_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"Invoice {self.number}"

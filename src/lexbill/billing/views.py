@@ -11,7 +11,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.forms import Form
@@ -62,6 +61,7 @@ from lexbill.firm.models import User
 from lexbill.firm.permissions import Action, require
 from lexbill.formats.utbms import CodeKind, lookup
 from lexbill.web.errors import add_service_error
+from lexbill.web.paging import page_of
 from lexbill.web.views import invoice_pdf
 
 OPEN_STATUSES = [PrebillStatus.DRAFT, PrebillStatus.RETURNED, PrebillStatus.APPROVED]
@@ -119,16 +119,23 @@ def prebill_list(request: HttpRequest) -> HttpResponse:
             | Q(matter__client__number__icontains=q)
             | Q(matter__client__name__icontains=q)
         )
-    page = Paginator(prebills.order_by("matter__number", "id"), 50).get_page(
-        request.GET.get("page")
+    page, shown = page_of(
+        prebills.order_by("matter__number", "id").values_list("pk", flat=True),
+        request.GET.get("page"),
+        lambda keys: {
+            p.pk: p
+            for p in with_prebill_figures(
+                list(Prebill.objects.select_related("matter__client").filter(pk__in=keys))
+            )
+        },
     )
-    page.object_list = with_prebill_figures(list(page.object_list))
     return render(
         request,
         "billing/prebill_list.html",
         {
             "form": form,
             "page": page,
+            "prebills": shown,
             "can_run_bills": may(_actor(request), Action.RUN_BILLS),
             "query": request.GET.urlencode(),
         },
@@ -445,7 +452,7 @@ def _status_filter(invoices: QuerySet[Invoice], status: str) -> QuerySet[Invoice
 
 def invoice_list(request: HttpRequest) -> HttpResponse:
     form = InvoiceFilterForm(request.GET or None)
-    invoices = with_balances(Invoice.objects.select_related("client", "matter"))
+    invoices: QuerySet[Invoice] = Invoice.objects.all()
     if form.is_valid():
         data = form.cleaned_data
         if data["client"]:
@@ -455,8 +462,14 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
         if data["issued_to"]:
             invoices = invoices.filter(issued_on__lte=data["issued_to"])
         if data["status"]:
-            invoices = _status_filter(invoices, data["status"])
-    page = Paginator(invoices.order_by("-issued_on", "-id"), 50).get_page(request.GET.get("page"))
+            invoices = _status_filter(with_balances(invoices), data["status"])
+    page, shown = page_of(
+        invoices.order_by("-issued_on", "-id").values_list("pk", flat=True),
+        request.GET.get("page"),
+        lambda keys: with_balances(Invoice.objects.select_related("client", "matter")).in_bulk(
+            keys
+        ),
+    )
     today = timezone.localdate()
     rows = [
         {
@@ -464,7 +477,7 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
             "status": invoice_status(inv),
             "overdue": inv.balance > 0 and inv.due_on < today,  # type: ignore[attr-defined]
         }
-        for inv in page
+        for inv in shown
     ]
     query = request.GET.copy()
     query.pop("page", None)

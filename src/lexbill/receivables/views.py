@@ -6,7 +6,6 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.db.models import ExpressionWrapper, F, Sum
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse, QueryDict
@@ -35,6 +34,7 @@ from lexbill.receivables.forms import (
 from lexbill.receivables.models import Payment
 from lexbill.receivables.services import apply_unapplied_credit, post_payment
 from lexbill.web.errors import add_service_error
+from lexbill.web.paging import page_of
 
 
 def _actor(request: HttpRequest) -> User:
@@ -53,7 +53,10 @@ def _may(actor: User, action: Action) -> bool:
 
 def payment_list(request: HttpRequest) -> HttpResponse:
     form = PaymentFilterForm(request.GET or None)
-    payments = (
+    payments = Payment.objects.all()
+    if form.is_valid() and form.cleaned_data["client"]:
+        payments = payments.filter(client=form.cleaned_data["client"])
+    with_unapplied = (
         Payment.objects.select_related("client", "posted_by")
         .annotate(
             allocated=Coalesce(
@@ -66,9 +69,11 @@ def payment_list(request: HttpRequest) -> HttpResponse:
             )
         )
     )
-    if form.is_valid() and form.cleaned_data["client"]:
-        payments = payments.filter(client=form.cleaned_data["client"])
-    page = Paginator(payments.order_by("-received_on", "-id"), 50).get_page(request.GET.get("page"))
+    page, shown = page_of(
+        payments.order_by("-received_on", "-id").values_list("pk", flat=True),
+        request.GET.get("page"),
+        with_unapplied.in_bulk,
+    )
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -77,6 +82,7 @@ def payment_list(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "page": page,
+            "payments": shown,
             "query": query.urlencode(),
             "can_post": _may(_actor(request), Action.POST_PAYMENT),
         },
