@@ -4,7 +4,7 @@ import ast
 from pathlib import Path
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[1] / "src" / "lexbill"
-PURE_PACKAGES = ("core", "formats", "guidelines")
+PURE_PACKAGES = ("core", "formats", "guidelines", "ledes")
 
 
 def _is_django(module: str | None) -> bool:

@@ -5,33 +5,40 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('clients', '0002_initial'),
-        ('entries', '0002_initial'),
-        ('firm', '0001_initial'),
+        ("clients", "0002_initial"),
+        ("entries", "0002_initial"),
+        ("firm", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='timeentry',
-            name='time_unbilled_idx',
+            model_name="timeentry",
+            name="time_unbilled_idx",
         ),
         migrations.AddIndex(
-            model_name='timeentry',
-            index=models.Index(fields=['work_date'], name='time_date_idx'),
+            model_name="timeentry",
+            index=models.Index(fields=["work_date"], name="time_date_idx"),
         ),
         migrations.AddIndex(
-            model_name='timeentry',
-            index=models.Index(condition=models.Q(('state', 'billed')), fields=['work_date'], name='time_billed_idx'),
+            model_name="timeentry",
+            index=models.Index(
+                condition=models.Q(("state", "billed")),
+                fields=["work_date"],
+                name="time_billed_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='timeentry',
-            index=models.Index(fields=['billed_minutes'], name='time_hours_idx'),
+            model_name="timeentry",
+            index=models.Index(fields=["billed_minutes"], name="time_hours_idx"),
         ),
         migrations.AddIndex(
-            model_name='timeentry',
-            index=models.Index(condition=models.Q(('state', 'unbilled')), fields=['matter', 'work_date', 'billed_minutes', 'billable', 'state'], name='time_wip_idx'),
+            model_name="timeentry",
+            index=models.Index(
+                condition=models.Q(("state", "unbilled")),
+                fields=["matter", "work_date", "billed_minutes", "billable", "state"],
+                name="time_wip_idx",
+            ),
         ),
     ]
