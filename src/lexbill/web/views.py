@@ -17,7 +17,7 @@ def home(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     waiting = dashboard.prebills_waiting_for(user)
     wip_rows, wip_total = dashboard.wip_by_matter(today)
-    overdue = dashboard.overdue_invoices(today)
+    overdue, overdue_count = dashboard.overdue_page(today)
     return render(
         request,
         "web/home.html",
@@ -30,8 +30,8 @@ def home(request: HttpRequest) -> HttpResponse:
             "wip_rows": wip_rows,
             "wip_total": wip_total,
             "age_buckets": [label for label, _low, _high in dashboard.AGE_BUCKETS],
-            "overdue": overdue[: dashboard.OVERDUE_LIMIT],
-            "overdue_count": overdue.count(),
+            "overdue": overdue,
+            "overdue_count": overdue_count,
             "months": dashboard.billed_and_collected(today),
         },
     )
