@@ -29,12 +29,14 @@ payment_app = typer.Typer(no_args_is_help=True, help="Payments received.")
 user_app = typer.Typer(no_args_is_help=True, help="Users and roles.")
 time_app = typer.Typer(no_args_is_help=True, help="Time entries.")
 expense_app = typer.Typer(no_args_is_help=True, help="Expenses (disbursements).")
+ledes_app = typer.Typer(no_args_is_help=True, help="LEDES e-billing files: export and validate.")
 app.add_typer(prebill_app, name="prebill")
 app.add_typer(invoice_app, name="invoice")
 app.add_typer(payment_app, name="payment")
 app.add_typer(user_app, name="user")
 app.add_typer(time_app, name="time")
 app.add_typer(expense_app, name="expense")
+app.add_typer(ledes_app, name="ledes")
 
 # Piped output keeps whole numbers and dates on one line instead of folding to 80 columns.
 out = Console(width=None if sys.stdout.isatty() else 160)
@@ -822,3 +824,67 @@ def user_create(
 
 def main() -> None:
     app()
+
+
+@ledes_app.command("export")
+@command
+def ledes_export(
+    invoices: Annotated[list[str] | None, typer.Argument(help="Invoice numbers.")] = None,
+    output: Annotated[Path, typer.Option("-o", "--output", help="File to write.")] = Path(
+        "invoices.ledes.txt"
+    ),
+    fmt: Annotated[
+        str | None,
+        typer.Option("--format", help="1998B or 98BI (default: the client's e-billing profile)."),
+    ] = None,
+    run: Annotated[
+        int | None, typer.Option(help="Every invoice of this bill run (with --client).")
+    ] = None,
+    client: Annotated[str | None, typer.Option(help="Client number, with --run.")] = None,
+) -> None:
+    """Write final invoices of one client as one LEDES file, checked before a byte is written."""
+    from lexbill.billing.models import Invoice
+    from lexbill.core.errors import InvalidEntry
+    from lexbill.ebilling.export import export_invoices
+
+    chosen = list(Invoice.objects.filter(number__in=invoices or []).order_by("number"))
+    missing = sorted(set(invoices or []) - {inv.number for inv in chosen})
+    if missing:
+        raise InvalidEntry(f"no invoice {missing[0]}", field="invoices")
+    if run is not None:
+        if not client:
+            raise _UsageError("--run needs --client: a LEDES file goes to one client")
+        chosen += list(
+            Invoice.objects.filter(prebill__run_id=run, client__number=client).order_by("number")
+        )
+    result = export_invoices(chosen, fmt)
+    output.write_text(result.text, encoding="ascii", newline="")
+    out.print(
+        f"wrote {output}: {len(result.summary.invoices)} invoice(s), "
+        f"{result.summary.line_items} line(s), LEDES {result.summary.format}"
+    )
+    for change in result.changes:
+        err.print(f"changed: {change}", highlight=False)
+
+
+@ledes_app.command("validate")
+@command
+def ledes_validate(
+    file: Annotated[Path, typer.Argument(help="A LEDES 1998B or 98BI file.", exists=True)],
+    as_json: JsonOpt = False,
+) -> None:
+    """Check a LEDES file made anywhere: every problem with its line and field; 1 on errors."""
+    from lexbill.ledes import validate_ledes
+
+    report = validate_ledes(file)
+    if as_json:
+        _print_json(report.as_dict())
+    else:
+        for problem in report.problems:
+            out.print(str(problem), highlight=False)
+        out.print(
+            f"{file}: {len(report.errors)} error(s), {len(report.warnings)} warning(s)",
+            highlight=False,
+        )
+    if report.errors:
+        raise typer.Exit(1)

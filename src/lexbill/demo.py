@@ -47,6 +47,7 @@ from lexbill.clients.services import close_matter, create_client, open_matter
 from lexbill.core.errors import LexbillError
 from lexbill.core.invoice_math import line_tax
 from lexbill.core.rates import RateLevel
+from lexbill.ebilling.services import save_profile
 from lexbill.entries.models import Billable, Expense, TimeEntry
 from lexbill.entries.services import (
     ExpenseDraft,
@@ -841,6 +842,7 @@ class _DemoBuilder:
         expenses = self._plan_expenses()
         self.say("opening clients and matters, setting rates")
         self._clients_and_matters(times)
+        self._ebilling_profiles()
         self._rates()
         finalized = len(self.periods) - 1
         for index in range(finalized):
@@ -888,6 +890,35 @@ class _DemoBuilder:
                 user=self.users["attorney"] if person.code == ATTORNEY_TIMEKEEPER else None,
             )
 
+    def _ebilling_profiles(self) -> None:
+        """Two clients bill through e-billing systems: one in LEDES 1998B with the litigation
+        code set and activity codes required, the VAT-registered one in LEDES98BI."""
+        save_profile(
+            None,
+            self.clients["northwind"],
+            format="1998B",
+            client_ledes_id="NWHS",
+            task_code_sets=["litigation", "counseling"],
+            require_activity_code=True,
+            narrative_limit=1000,
+        )
+        firm_address = {
+            "firm_city": "Boston",
+            "firm_region": "MA",
+            "firm_postcode": "02116",
+            "firm_country": "US",
+        }
+        save_profile(
+            None,
+            self.clients["harrow"],
+            format="98BI",
+            tax_type="VAT",
+            client_city="London",
+            client_postcode="EC4M 6XH",
+            client_country="GB",
+            **firm_address,
+        )
+
     def _clients_and_matters(self, times: Sequence[_TimeSpec]) -> None:
         for plan in _CLIENTS:
             client = create_client(
@@ -899,6 +930,7 @@ class _DemoBuilder:
                 billing_email=plan.email,
                 tax_rate_percent=plan.tax_rate,
                 tax_label=plan.tax_label,
+                tax_id="GB 284 6613 90" if plan.key == "harrow" else "",
             )
             self.clients[plan.key] = client
             self.client_key[client.pk] = plan.key

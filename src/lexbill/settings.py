@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "lexbill.entries",
     "lexbill.billing",
     "lexbill.receivables",
+    "lexbill.ebilling",
     "lexbill.web",
     "axes",
 ]

@@ -24,5 +24,6 @@ urlpatterns = [
     path("", include("lexbill.entries.urls")),
     path("", include("lexbill.billing.urls")),
     path("", include("lexbill.receivables.urls")),
+    path("", include("lexbill.ebilling.urls")),
     path("admin/", admin.site.urls),
 ]

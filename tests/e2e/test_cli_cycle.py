@@ -60,9 +60,40 @@ def run_json(env: dict[str, str], *args: str) -> Any:
     return json.loads(run(env, *args, "--json"))
 
 
+def _the_demo_firm_exports_valid_ledes(env: dict[str, str], tmp_path: Path) -> None:
+    """Every invoice of the demo firm, one LEDES file per client in the client's format, and
+    each file passes the validator with no error and no warning."""
+    by_client: dict[str, list[str]] = {}
+    for row in run_json(env, "invoice", "list"):
+        by_client.setdefault(row["client"], []).append(row["number"])
+    formats = set()
+    for client, numbers in by_client.items():
+        path = tmp_path / f"{client}.ledes.txt"
+        run(env, "ledes", "export", *numbers, "-o", str(path))
+        report = run_json(env, "ledes", "validate", str(path))
+        assert (report["errors"], report["warnings"]) == (0, 0), (client, report["problems"][:3])
+        assert report["invoices"] == len(numbers)
+        formats.add(report["format"])
+    assert formats == {"1998B", "98BI"}  # the VAT client bills in LEDES98BI
+    taxed = next(n for c, ns in by_client.items() for n in ns if "98BI" in _format_of(tmp_path, c))
+    refused = subprocess.run(
+        [*LEXBILL, "ledes", "export", taxed, "--format", "1998B", "-o", str(tmp_path / "x.txt")],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert refused.returncode == 1 and "cannot carry" in refused.stderr
+    assert not (tmp_path / "x.txt").exists()
+
+
+def _format_of(tmp_path: Path, client: str) -> str:
+    return (tmp_path / f"{client}.ledes.txt").read_text().split("[]", 1)[0]
+
+
 def test_the_billing_cycle_end_to_end(cli_env: dict[str, str], tmp_path: Path) -> None:
     env = cli_env
     assert "demo firm ready" in run(env, "demo")
+    _the_demo_firm_exports_valid_ledes(env, tmp_path)
 
     today = datetime.now(UTC).date().isoformat()
     run_json(env, "bill-run", "--through", today)
