@@ -220,3 +220,38 @@ def test_the_validator_page_lists_every_problem_of_an_uploaded_file(small_firm: 
     assert response.status_code == 200
     assert f"{len(expected.errors)} errors" in response.text
     assert response.text.count('<tr><td class="num">') == len(expected.problems)
+
+
+def test_a_matter_billed_with_one_code_set_takes_task_codes_from_it_only(
+    small_firm: Any,
+) -> None:
+    from lexbill.clients.services import update_matter
+
+    matter = update_matter(None, small_firm.acme_hourly, task_code_set="counseling")
+    draft = TimeDraft(
+        matter=matter,
+        timekeeper=small_firm.partner,
+        work_date=date(2026, 3, 2),
+        duration_seconds=3600,
+        narrative="Research on the indemnity clause",
+        task_code="L120",
+    )
+    with pytest.raises(InvalidEntry, match="L120 is a litigation task code") as refused:
+        record_time(None, draft)
+    assert refused.value.field == "task_code"
+    entry = record_time(None, TimeDraft(**{**draft.__dict__, "task_code": "C200"}))
+    assert entry.task_code == "C200"
+    with pytest.raises(InvalidEntry, match="unknown UTBMS task code set"):
+        update_matter(None, matter, task_code_set="tax")
+
+
+def test_the_task_code_search_offers_the_matters_code_set(small_firm: Any) -> None:
+    from lexbill.clients.services import update_matter
+
+    update_matter(None, small_firm.acme_hourly, task_code_set="counseling")
+    clerk = _as(small_firm.clara)
+    url = reverse("entries:code-search", args=["task"])
+    anything = clerk.get(url, {"q": ""}).text
+    assert 'value="L110"' in anything
+    counseling = clerk.get(url, {"q": "", "matter": "C001-001 Acme v. Roadrunner"}).text
+    assert 'value="C100"' in counseling and 'value="L110"' not in counseling

@@ -44,6 +44,12 @@ class _ArrangementMixin(forms.Form):
 class MatterEditForm(_ArrangementMixin):
     name = forms.CharField(max_length=200)
     client_matter_id = forms.CharField(required=False, max_length=60, label="Client's matter ID")
+    task_code_set = forms.ChoiceField(
+        required=False,
+        label="UTBMS task code set",
+        choices=[("", "Any"), *Matter._meta.get_field("task_code_set").choices],  # type: ignore[misc]
+        help_text="Task codes on this matter's time must come from this set.",
+    )
     responsible_attorney = forms.ModelChoiceField(
         queryset=Timekeeper.objects.filter(active=True).order_by("last_name", "first_name")
     )
@@ -65,6 +71,7 @@ class MatterForm(MatterEditForm):
         "number",
         "name",
         "client_matter_id",
+        "task_code_set",
         "responsible_attorney",
         "currency",
         "opened_on",

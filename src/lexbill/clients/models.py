@@ -42,6 +42,18 @@ class Matter(models.Model):
     number = models.CharField(max_length=30, unique=True)
     name = models.CharField(max_length=200)
     client_matter_id = models.CharField("client's matter ID", max_length=60, blank=True)
+    task_code_set = models.CharField(
+        "UTBMS task code set",
+        max_length=12,
+        blank=True,
+        choices=[
+            ("litigation", "Litigation (L)"),
+            ("counseling", "Counseling (C)"),
+            ("project", "Project (P)"),
+            ("bankruptcy", "Bankruptcy (B)"),
+        ],
+        help_text="Task codes on this matter's time come from this set; blank allows any.",
+    )
     responsible_attorney = models.ForeignKey(
         Timekeeper, on_delete=models.PROTECT, related_name="responsible_for"
     )

@@ -44,6 +44,12 @@ def create_client(
     )
 
 
+def _check_code_set(code_set: str) -> None:
+    allowed = {value for value, _label in Matter._meta.get_field("task_code_set").choices or ()}
+    if code_set and code_set not in allowed:
+        raise InvalidEntry(f"unknown UTBMS task code set {code_set!r}", field="task_code_set")
+
+
 def open_matter(
     actor: User | None,
     client: Client,
@@ -53,6 +59,7 @@ def open_matter(
     *,
     opened_on: date,
     client_matter_id: str = "",
+    task_code_set: str = "",
     currency: str = "USD",
     arrangement: str = Matter.Arrangement.HOURLY,
     flat_fee: Decimal | str | None = None,
@@ -60,6 +67,7 @@ def open_matter(
 ) -> Matter:
     require(actor, Action.MANAGE_CLIENTS)
     minor_unit_places(currency)  # refuses unknown currencies
+    _check_code_set(task_code_set)
     if Matter.objects.filter(number=number).exists():
         raise InvalidEntry(f"matter number {number} is taken", field="number")
     if arrangement not in Matter.Arrangement.values:
@@ -77,6 +85,7 @@ def open_matter(
         responsible_attorney=responsible_attorney,
         opened_on=opened_on,
         client_matter_id=client_matter_id,
+        task_code_set=task_code_set,
         currency=currency,
         arrangement=arrangement,
         flat_fee=fee,
@@ -108,7 +117,15 @@ CLIENT_FIELDS = frozenset(
     }
 )
 MATTER_FIELDS = frozenset(
-    {"name", "client_matter_id", "responsible_attorney", "arrangement", "flat_fee", "fee_cap"}
+    {
+        "name",
+        "client_matter_id",
+        "task_code_set",
+        "responsible_attorney",
+        "arrangement",
+        "flat_fee",
+        "fee_cap",
+    }
 )
 
 
@@ -142,6 +159,7 @@ def update_matter(actor: User | None, matter: Matter, **changes: object) -> Matt
     unknown = set(changes) - MATTER_FIELDS
     if unknown:
         raise InvalidEntry(f"cannot change {', '.join(sorted(unknown))}", field=min(unknown))
+    _check_code_set(str(changes.get("task_code_set", matter.task_code_set)))
     arrangement = changes.get("arrangement", matter.arrangement)
     if arrangement not in Matter.Arrangement.values:
         raise InvalidEntry(f"unknown billing arrangement {arrangement!r}", field="arrangement")

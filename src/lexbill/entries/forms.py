@@ -118,7 +118,8 @@ class TimeEntryForm(ServiceErrorsMixin, forms.Form):
         label="Task code",
         required=False,
         max_length=10,
-        widget=forms.TextInput(attrs=_code_attrs("task")),
+        # the matter goes along, so the list offers only its code set when it has one
+        widget=forms.TextInput(attrs={**_code_attrs("task"), "hx-include": "[name=matter]"}),
     )
     activity_code = forms.CharField(
         label="Activity code",

@@ -248,10 +248,13 @@ def search_matters(query: str, limit: int = SEARCH_LIMIT) -> list[Matter]:
     return found
 
 
-def search_codes(kind: CodeKind, query: str, limit: int = SEARCH_LIMIT) -> list[UtbmsCode]:
-    """Codes by code prefix first, then by a word of the description."""
+def search_codes(
+    kind: CodeKind, query: str, limit: int = SEARCH_LIMIT, code_set: str = ""
+) -> list[UtbmsCode]:
+    """Codes by code prefix first, then by a word of the description; from one code set only
+    when ``code_set`` names it (a matter billed under one)."""
     text = query.strip().upper()
-    codes = codes_of(kind)
+    codes = [c for c in codes_of(kind) if not code_set or c.code_set == code_set]
     if not text:
         return codes[:limit]
     by_code = [c for c in codes if c.code.startswith(text)]

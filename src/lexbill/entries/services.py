@@ -48,6 +48,19 @@ def _check_code(code: str, kind: CodeKind, field: str, line: int | None) -> str:
     return code
 
 
+def _check_code_set(task: str, matter: Matter, line: int | None) -> None:
+    """A matter billed under one UTBMS code set (the client's e-billing system enforces it)
+    takes task codes from that set only."""
+    code = lookup(task, CodeKind.TASK) if task else None
+    if code is not None and matter.task_code_set and code.code_set != matter.task_code_set:
+        raise InvalidEntry(
+            f"{task} is a {code.code_set} task code; matter {matter.number} is billed with "
+            f"{matter.task_code_set} codes",
+            field="task_code",
+            line=line,
+        )
+
+
 def _check_matter_open(matter: Matter, line: int | None) -> None:
     if not matter.is_open:
         raise InvalidEntry(
@@ -70,6 +83,7 @@ def _check_time(draft: TimeDraft, firm: Firm, line: int | None) -> TimeEntry:
             f"unknown billable status {draft.billable!r}", field="billable", line=line
         )
     task = _check_code(draft.task_code, CodeKind.TASK, "task_code", line)
+    _check_code_set(task, draft.matter, line)
     activity = _check_code(draft.activity_code, CodeKind.ACTIVITY, "activity_code", line)
     if (
         draft.billable != Billable.NON_BILLABLE

@@ -18,6 +18,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from lexbill.clients.models import Matter
 from lexbill.core.errors import LexbillError
 from lexbill.core.increments import format_hours
 from lexbill.core.invoice_math import expense_amount
@@ -179,7 +180,13 @@ def code_search(request: HttpRequest, kind: str) -> HttpResponse:
         return HttpResponse("unknown code kind", status=404)
     field_names = {CodeKind.TASK: "task_code", CodeKind.ACTIVITY: "activity_code"}
     query = request.GET.get("q") or request.GET.get(field_names.get(code_kind, "expense_code"), "")
-    codes = selectors.search_codes(code_kind, query)
+    number = (request.GET.get("matter") or "").split(" ", 1)[0].strip()
+    code_set = (
+        Matter.objects.filter(number__iexact=number).values_list("task_code_set", flat=True).first()
+        if number and code_kind == CodeKind.TASK
+        else None
+    )
+    codes = selectors.search_codes(code_kind, query, code_set=code_set or "")
     return render(request, "entries/_code_options.html", {"codes": codes})
 
 
