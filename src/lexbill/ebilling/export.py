@@ -114,10 +114,28 @@ def _party(
     )
 
 
+def _require_cent_tax(invoice: Invoice, lines: Sequence[InvoiceLine], rate: Decimal) -> None:
+    """LEDES98BI taxes each line to the cent; an invoice taxed in another minor unit (whole yen)
+    cannot be written so that each line and the total agree with it, so it is refused."""
+    differ = [line for line in lines if ledes.line_tax(line.total, rate) != line.tax]
+    if differ:
+        first = differ[0]
+        raise InvalidEntry(
+            f"invoice {invoice.number} is taxed in whole {invoice.currency} units, but LEDES98BI "
+            f"taxes each line to the cent ({len(differ)} line(s) differ; line {first.position}: "
+            f"{first.tax} on the invoice, {ledes.line_tax(first.total, rate)} in LEDES)",
+            field="tax",
+        )
+
+
 def ledes_invoice(
-    invoice: Invoice, profile: EbillingProfile, fmt: ledes.LedesFormat
+    invoice: Invoice,
+    profile: EbillingProfile,
+    fmt: ledes.LedesFormat,
+    lines: Sequence[InvoiceLine] | None = None,
 ) -> ledes.Invoice:
-    """One stored invoice as LEDES records; refuses what the format cannot carry."""
+    """One stored invoice as LEDES records (its own lines unless ``lines`` are given, as a test
+    of the mapping does); refuses what the format cannot carry."""
     parties = invoice.parties
     if fmt == ledes.LedesFormat.LEDES_1998B and invoice.tax:
         raise InvalidEntry(
@@ -125,13 +143,14 @@ def ledes_invoice(
             "which LEDES 1998B cannot carry: export it as LEDES98BI",
             field="format",
         )
-    lines = list(invoice.lines.order_by("position"))
+    lines = list(lines) if lines is not None else list(invoice.lines.order_by("position"))
     names = _names({line.timekeeper_code for line in lines if line.timekeeper_code})
     is_98bi = fmt == ledes.LedesFormat.LEDES_98BI
     tax_rate = invoice.tax_rate_percent / _PERCENT if is_98bi else None
     dates = [line.date for line in lines]
     international = None
     if is_98bi:
+        _require_cent_tax(invoice, lines, tax_rate or Decimal(0))
         international = ledes.InternationalDetails(
             client_tax_id=parties["client"].get("tax_id", ""),
             matter_name=parties["matter"]["name"],
