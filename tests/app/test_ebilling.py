@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from django.test import Client as HttpClient
 from django.urls import reverse
+from django.utils.html import escape
 
 from lexbill import ledes
 from lexbill.audit.context import acting_as
@@ -176,6 +177,13 @@ def test_the_invoice_page_downloads_ledes_or_explains_the_refusal(small_firm: An
     refused = clerk.get(reverse("ebilling:invoice-ledes", args=[taxed.number]), {"format": "1998B"})
     assert refused.status_code == 400 and "Nothing was written" in refused.text
     assert "LEDES98BI" in refused.text
+    check = clerk.get(reverse("ebilling:invoice-ledes-check", args=[taxed.number]))
+    assert "Cannot be sent as LEDES" in check.text and "export it as LEDES98BI" in check.text
+    narrated = _invoice(small_firm, small_firm.acme_hourly, "Call re “scope” — Zoë")
+    ready = clerk.get(reverse("ebilling:invoice-ledes-check", args=[narrated.number]))
+    changes = export_invoices([narrated]).changes
+    assert f"Text LEDES cannot carry was changed ({len(changes)})" in ready.text
+    assert all(escape(str(change)) in ready.text for change in changes)
 
 
 def test_the_profile_page_saves_through_the_service(small_firm: Any) -> None:

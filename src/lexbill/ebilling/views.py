@@ -41,6 +41,24 @@ def invoice_ledes(request: HttpRequest, number: str) -> HttpResponse:
     return response
 
 
+@require_GET
+def invoice_ledes_check(request: HttpRequest, number: str) -> HttpResponse:
+    """What the LEDES file of this invoice would be: its format and size and every change made
+    to the text, or every reason it cannot be written (loaded into the invoice page by htmx)."""
+    invoice = get_object_or_404(Invoice.objects.select_related("client"), number=number)
+    context: dict[str, object] = {"invoice": invoice}
+    try:
+        result = export_invoices([invoice], request.GET.get("format") or None)
+    except ledes.ExportRefused as exc:
+        context["problems"] = [str(p) for p in exc.problems]
+    except LexbillError as exc:
+        context["problems"] = [exc.message]
+    else:
+        context["summary"] = result.summary
+        context["changes"] = [str(change) for change in result.changes]
+    return render(request, "ebilling/_check.html", context)
+
+
 def _refused(request: HttpRequest, invoice: Invoice, problems: list[str]) -> HttpResponse:
     return render(
         request,
