@@ -183,3 +183,61 @@ def test_a_clerk_trying_to_approve_is_refused(page: Any, small_firm: Any) -> Non
     screenshot(page, "billing-clerk-refused")
     prebill.refresh_from_db()
     assert prebill.status == PrebillStatus.DRAFT
+
+
+def _focused(page: Any) -> dict[str, str]:
+    return dict(
+        page.evaluate(
+            "() => { const e = document.activeElement;"
+            " return {id: e.id || '', text: (e.innerText || e.value || '').trim(),"
+            " label: e.getAttribute('aria-label') || ''}; }"
+        )
+    )
+
+
+def _tab_to(page: Any, wanted: str, limit: int = 120) -> None:
+    """Press Tab until the focused element's id, text or label is ``wanted``."""
+    for _ in range(limit):
+        if wanted in _focused(page).values():
+            return
+        page.keyboard.press("Tab")
+    raise AssertionError(f"Tab never reached {wanted!r}; stuck at {_focused(page)}")
+
+
+def test_a_pre_bill_is_reviewed_with_the_keyboard_alone(page: Any, small_firm: Any) -> None:
+    f = small_firm
+    _time(f, f.partner, date(2026, 3, 2), "2.0", "Draft motion to dismiss")
+    run_bill_run(f.sam, date(2026, 3, 31))
+    prebill = Prebill.objects.get()
+    line = prebill.lines.get()
+    log_in(page, "carol")
+    page.goto(f"/prebills/{prebill.pk}/")
+    total = page.locator('#prebill-totals [data-figure="total"]')
+
+    _tab_to(page, "Edit line of Mar 2, 2026")
+    page.keyboard.press("Enter")
+    # the edit row takes the focus: its first field, the hours
+    expect(page.locator(f"#line-{line.pk}-units")).to_be_focused()
+    page.keyboard.press("Control+A")
+    page.keyboard.type("1.5")
+    _tab_to(page, f"line-{line.pk}-adjustment")
+    page.keyboard.press("Control+A")
+    page.keyboard.type("-100")
+    _tab_to(page, f"line-{line.pk}-reason")
+    page.keyboard.type("Agreed with the client")
+    page.keyboard.press("Enter")  # submits the line's form
+    expect(total).to_have_text("$650.00")  # 1.5 h × 500 − 100
+    # and the focus is back on the line's Edit button
+    expect(page.get_by_role("button", name="Edit line of Mar 2, 2026")).to_be_focused()
+
+    _tab_to(page, "id_note_comment")
+    page.keyboard.type("Checked against the engagement letter")
+    _tab_to(page, "Add comment")
+    page.keyboard.press("Enter")
+    page.get_by_text("Comment added.").wait_for()
+    _tab_to(page, "Approve")
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("prebill-status")).to_have_text("Approved")
+    prebill.refresh_from_db()
+    assert prebill.status == PrebillStatus.APPROVED
+    assert prebill.comments.filter(action="comment").exists()

@@ -83,6 +83,9 @@ class LineEditForm(forms.Form):
         for name in ("task_code", "activity_code", "expense_code"):
             if name in self.fields:
                 self.fields[name].widget.attrs["size"] = 5
+        # The edit row replaces the row whose Edit button had the focus: put the focus on the
+        # first field (htmx focuses ``autofocus`` in swapped content), or a keyboard user is lost.
+        next(iter(self.fields.values())).widget.attrs["autofocus"] = True
 
     def clean_units(self) -> int | None:
         hours = self.cleaned_data.get("units")

@@ -388,10 +388,11 @@ def line_update(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("billing:prebill-detail", pk=line.prebill_id)
     # The whole table (a task-code edit can move the line to another group, and the group
     # subtotals change) and, out of band, the totals.
+    # The focus goes back to the saved line's Edit button, where the keyboard user left it.
     return render(
         request,
         "billing/_lines_update.html",
-        _prebill_context(request, _get_prebill(line.prebill_id)),
+        _prebill_context(request, _get_prebill(line.prebill_id), focus_line=line.pk),
     )
 
 
