@@ -29,6 +29,9 @@ payment_app = typer.Typer(no_args_is_help=True, help="Payments received.")
 user_app = typer.Typer(no_args_is_help=True, help="Users and roles.")
 time_app = typer.Typer(no_args_is_help=True, help="Time entries.")
 expense_app = typer.Typer(no_args_is_help=True, help="Expenses (disbursements).")
+guidelines_app = typer.Typer(
+    no_args_is_help=True, help="Client billing guidelines: import, export, check."
+)
 ledes_app = typer.Typer(no_args_is_help=True, help="LEDES e-billing files: export and validate.")
 app.add_typer(prebill_app, name="prebill")
 app.add_typer(invoice_app, name="invoice")
@@ -37,6 +40,7 @@ app.add_typer(user_app, name="user")
 app.add_typer(time_app, name="time")
 app.add_typer(expense_app, name="expense")
 app.add_typer(ledes_app, name="ledes")
+app.add_typer(guidelines_app, name="guidelines")
 
 # Piped output keeps whole numbers and dates on one line instead of folding to 80 columns.
 out = Console(width=None if sys.stdout.isatty() else 160)
@@ -887,4 +891,128 @@ def ledes_validate(
             highlight=False,
         )
     if report.errors:
+        raise typer.Exit(1)
+
+
+ClientOpt = Annotated[str, typer.Option("--client", help="Client number.")]
+
+
+@guidelines_app.command("import")
+@command
+def guidelines_import(
+    file: Annotated[Path, typer.Argument(exists=True)], client: ClientOpt
+) -> None:
+    """Store a new version of a client's guidelines from YAML; every problem named, or stored."""
+    from lexbill.compliance.services import import_guidelines
+
+    with _acting() as user:
+        version = import_guidelines(user, _client(client), file.read_text(encoding="utf-8"))
+    out.print(
+        f"imported {version.name!r} v{version.version} for client {client}, "
+        f"in force from {version.effective_from}"
+    )
+
+
+@guidelines_app.command("export")
+@command
+def guidelines_export(
+    client: ClientOpt,
+    version: Annotated[int | None, typer.Option(help="Default: the latest.")] = None,
+    output: Annotated[Path | None, typer.Option("-o", "--output")] = None,
+) -> None:
+    """Write a client's guidelines as YAML (to stdout without -o)."""
+    from lexbill.compliance.services import export_guidelines
+
+    text = export_guidelines(_client(client), version)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+        out.print(f"wrote {output}")
+
+
+@guidelines_app.command("templates")
+@command
+def guidelines_templates(
+    name: Annotated[str | None, typer.Argument(help="Print this template.")] = None,
+) -> None:
+    """List the starter templates, or print one to edit and import."""
+    from lexbill.guidelines import template_names, template_text
+
+    if name is None:
+        for template in template_names():
+            out.print(template)
+        return
+    sys.stdout.write(template_text(name))
+
+
+def _print_findings(result: Any, as_json: bool) -> None:
+    if as_json:
+        _print_json(result.as_dict())
+        return
+    for finding in result.findings:
+        lines = ", ".join(finding.line_ids) or "invoice"
+        out.print(
+            f"{finding.severity.value:5} {finding.rule_id} [{lines}] {finding.message} "
+            f"(at risk {_money(finding.amount_at_risk)})",
+            highlight=False,
+        )
+    out.print(
+        f"{result.lines_checked} line(s): {len(result.blocking)} blocking, "
+        f"{len(result.warnings)} warning(s), {_money(result.amount_at_risk)} at risk"
+    )
+
+
+@guidelines_app.command("check")
+@command
+def guidelines_check(
+    client: ClientOpt,
+    prebill: Annotated[
+        int | None, typer.Option(help="One pre-bill (default: every open one).")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Check pre-bills against the client's guidelines; exit 1 when any finding blocks."""
+    from lexbill.billing.models import Prebill
+    from lexbill.billing.prebills import EDITABLE
+    from lexbill.compliance.services import prebill_findings
+    from lexbill.core.errors import InvalidEntry
+
+    found = _client(client)
+    prebills = (
+        [_prebill(prebill)]
+        if prebill is not None
+        else list(Prebill.objects.filter(matter__client=found, status__in=EDITABLE))
+    )
+    blocking = 0
+    results = []
+    for item in prebills:
+        if item.matter.client_id != found.pk:
+            raise InvalidEntry(f"pre-bill {item.pk} is not for client {client}", field="prebill")
+        result = prebill_findings(item)
+        if result is None:
+            raise InvalidEntry(f"client {client} has no guidelines in force", field="client")
+        blocking += len(result.blocking)
+        results.append((item, result))
+    if as_json:
+        _print_json([{"prebill": item.pk, **result.as_dict()} for item, result in results])
+    else:
+        for item, result in results:
+            out.print(f"pre-bill {item.pk} ({item.matter.number})")
+            _print_findings(result, False)
+    if blocking:
+        raise typer.Exit(1)
+
+
+@ledes_app.command("check")
+@command
+def ledes_check(
+    file: Annotated[Path, typer.Argument(exists=True)], client: ClientOpt, as_json: JsonOpt = False
+) -> None:
+    """Check a LEDES file made anywhere against a client's guidelines before it is submitted."""
+    from lexbill.compliance.ledes_check import check_ledes_file
+
+    result = check_ledes_file(file, _client(client))
+    _print_findings(result, as_json)
+    if result.blocking:
         raise typer.Exit(1)

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "lexbill.billing",
     "lexbill.receivables",
     "lexbill.ebilling",
+    "lexbill.compliance",
     "lexbill.web",
     "axes",
 ]

@@ -25,5 +25,6 @@ urlpatterns = [
     path("", include("lexbill.billing.urls")),
     path("", include("lexbill.receivables.urls")),
     path("", include("lexbill.ebilling.urls")),
+    path("", include("lexbill.compliance.urls")),
     path("admin/", admin.site.urls),
 ]

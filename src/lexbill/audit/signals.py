@@ -14,7 +14,7 @@ from django.db.models.signals import post_delete, post_save, pre_save
 from lexbill.audit.recorder import record
 from lexbill.audit.snapshot import snapshot
 
-AUDITED_APPS = {"firm", "clients", "entries", "billing", "receivables", "ebilling"}
+AUDITED_APPS = {"firm", "clients", "entries", "billing", "receivables", "ebilling", "compliance"}
 NOT_AUDITED = {"firm.User.last_login"}
 
 

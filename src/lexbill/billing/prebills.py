@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -224,11 +225,18 @@ def comment_on_prebill(actor: User | None, prebill: Prebill, text: str) -> Prebi
     )
 
 
+APPROVAL_CHECKS: list[Callable[[Prebill], None]] = []
+"""Further conditions on approval, registered by other apps (the client's billing guidelines):
+each raises a LexbillError saying what stops the pre-bill. Billing itself knows none of them."""
+
+
 def approve_prebill(actor: User | None, prebill: Prebill, comment: str = "") -> Prebill:
     with transaction.atomic():
         locked = Prebill.objects.select_for_update().select_related("matter").get(pk=prebill.pk)
         require_prebill_access(actor, locked, Action.APPROVE_PREBILL)
         require_not_only_own_time(actor, locked)
+        for check in APPROVAL_CHECKS:
+            check(locked)
         set_status(locked, S.APPROVED)
         now = timezone.now()
         locked.approved_at = now

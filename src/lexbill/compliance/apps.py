@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+
+
+class ComplianceConfig(AppConfig):
+    name = "lexbill.compliance"
+    verbose_name = "Client billing guidelines"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # a pre-bill with blocking findings is not approved until each is fixed or overridden
+        from lexbill.billing.prebills import APPROVAL_CHECKS
+        from lexbill.compliance.services import require_no_blocking_findings
+
+        if require_no_blocking_findings not in APPROVAL_CHECKS:
+            APPROVAL_CHECKS.append(require_no_blocking_findings)

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from lexbill.compliance import views
+
+app_name = "compliance"
+
+urlpatterns = [
+    path("clients/<int:pk>/guidelines/", views.client_guidelines, name="client-guidelines"),
+    path("prebills/<int:pk>/findings/", views.prebill_findings_panel, name="prebill-findings"),
+    path("prebills/<int:pk>/findings/override/", views.prebill_override, name="prebill-override"),
+    path("prebills/<int:pk>/findings/fix/", views.prebill_fix, name="prebill-fix"),
+    path("time/warnings/", views.entry_warnings, name="entry-warnings"),
+]
