@@ -1004,6 +1004,21 @@ def guidelines_check(
         raise typer.Exit(1)
 
 
+@guidelines_app.command("fix")
+@command
+def guidelines_fix(
+    prebill: Annotated[int, typer.Option(help="The pre-bill to fix.")],
+    rule: Annotated[list[str] | None, typer.Option(help="Only these rules (repeatable).")] = None,
+) -> None:
+    """Apply every certain fix of the client's guidelines to a pre-bill (rates capped, hours
+    rounded, travel cut, non-reimbursable expenses no-charge); splits stay proposals."""
+    from lexbill.compliance.services import apply_certain_fixes
+
+    with _acting() as user:
+        changed = apply_certain_fixes(user, _prebill(prebill), rule or None)
+    out.print(f"pre-bill {prebill}: {changed} line(s) fixed")
+
+
 @ledes_app.command("check")
 @command
 def ledes_check(

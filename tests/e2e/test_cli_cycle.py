@@ -86,6 +86,63 @@ def _the_demo_firm_exports_valid_ledes(env: dict[str, str], tmp_path: Path) -> N
     assert not (tmp_path / "x.txt").exists()
 
 
+def _guidelines_from_a_template_check_pre_bills_and_ledes_files(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    names = run(env, "guidelines", "templates").split()
+    assert "corporate-legal-tracker" in names
+    client = "10231"  # Northwind, which bills through an e-billing system
+    template = run(env, "guidelines", "templates", "corporate-legal-tracker")
+    path = tmp_path / "northwind.yaml"
+    path.write_text(template.replace("client: TEMPLATE", f"client: {client}"))
+    assert "imported" in run(env, "guidelines", "import", str(path), "--client", client)
+    assert run(env, "guidelines", "export", "--client", client) == path.read_text()
+    for command in (
+        ["guidelines", "check", "--client", client],
+        ["ledes", "check", str(tmp_path / f"{client}.ledes.txt"), "--client", client],
+    ):
+        done = subprocess.run(
+            [*LEXBILL, *command, "--json"], env=env, capture_output=True, text=True, timeout=600
+        )
+        data = json.loads(done.stdout)
+        results = data if isinstance(data, list) else [data]
+        findings = [f for result in results for f in result["findings"]]
+        blocking = sum(result["blocking"] for result in results)
+        assert done.returncode == (1 if blocking else 0), done.stderr
+        assert all(
+            {"rule", "lines", "severity", "message", "amount_at_risk"} <= set(f) for f in findings
+        )
+        assert sum(Decimal(f["amount_at_risk"]) for f in findings) == sum(
+            Decimal(result["amount_at_risk"]) for result in results
+        )
+    # the certain fixes, pre-bill by pre-bill: no finding they fix is left, no total goes up
+    checked = json.loads(_check(env, client).stdout)
+    for result in checked:
+        fixable = {f["rule"] for f in result["findings"] if f["fixes"]}
+        before = run_json(env, "prebill", "show", str(result["prebill"]))
+        run(env, "--user", "specialist", "guidelines", "fix", "--prebill", str(result["prebill"]))
+        after = run_json(env, "prebill", "show", str(result["prebill"]))
+        assert Decimal(after["total"]) <= Decimal(before["total"])
+        again = json.loads(_check(env, client, "--prebill", str(result["prebill"])).stdout)[0]
+        left = {f["rule"] for f in again["findings"] if f["fixes"] and f["rule"] in fixable}
+        splits_only = all(
+            all("proposed_lines" in fix for fix in f["fixes"])
+            for f in again["findings"]
+            if f["rule"] in left
+        )
+        assert not left or splits_only, left
+
+
+def _check(env: dict[str, str], client: str, *more: str) -> Any:
+    return subprocess.run(
+        [*LEXBILL, "guidelines", "check", "--client", client, *more, "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
 def _format_of(tmp_path: Path, client: str) -> str:
     return (tmp_path / f"{client}.ledes.txt").read_text().split("[]", 1)[0]
 
@@ -212,6 +269,9 @@ def test_the_billing_cycle_end_to_end(cli_env: dict[str, str], tmp_path: Path) -
     after = run_json(env, "balance", client)
     assert after["balance_due"] == "0.00"
     assert Decimal(after["paid"]) == Decimal(before["paid"]) + Decimal(before["balance_due"])
+
+    # last, as the client's guidelines then hold its pre-bills back from approval
+    _guidelines_from_a_template_check_pre_bills_and_ledes_files(env, tmp_path)
 
 
 def test_errors_go_to_stderr_with_a_non_zero_exit(cli_env: dict[str, str]) -> None:
