@@ -225,19 +225,36 @@ def apply_certain_fixes(
     line's rate, rounding to the increment its hours, a travel share or an amount cap a
     write-down naming the rule, a non-reimbursable expense no-charge. Every fix applied is also
     listed in one pre-bill comment, so the reviewer sees what the guidelines changed. Splits are
-    proposals for a person to confirm, never applied here.
+    proposals for a person to confirm, never applied here. Fixes can uncover a follow-on one (a
+    capped rate lowers the value a travel share is taken from), so it checks again, a few times.
     """
-    result = prebill_findings(prebill)
-    if result is None:
-        return 0
     wanted = set(rule_ids) if rule_ids is not None else None
-    fixes = [
-        fix
-        for fix in result.fixes
-        if fix.kind is not g.FixKind.SPLIT and (wanted is None or fix.rule_id in wanted)
-    ]
-    if not fixes:
-        return 0
+    changed: set[str] = set()
+    notes: list[str] = []
+    with transaction.atomic():
+        for _ in range(_FIX_PASSES):
+            result = prebill_findings(prebill)
+            fixes = [
+                fix
+                for fix in (result.fixes if result else ())
+                if fix.kind is not g.FixKind.SPLIT and (wanted is None or fix.rule_id in wanted)
+            ]
+            if not fixes:
+                break
+            changed |= _apply_once(actor, prebill, fixes, notes)
+        if notes:
+            comment_on_prebill(
+                actor, prebill, "Billing guideline fixes applied:\n" + "\n".join(notes)
+            )
+    return len(changed)
+
+
+_FIX_PASSES = 3
+
+
+def _apply_once(
+    actor: User | None, prebill: Prebill, fixes: Sequence[g.Fix], notes: list[str]
+) -> set[str]:
     matter = prebill.matter
     profile = profile_for(matter.client)
     lines = {
@@ -246,29 +263,26 @@ def apply_certain_fixes(
     by_line: dict[str, list[g.Fix]] = {}
     for fix in fixes:
         by_line.setdefault(fix.line_id, []).append(fix)
-    notes: list[str] = []
-    with transaction.atomic():
-        for key, line_fixes in by_line.items():
-            line = lines[key]
-            reasons = "; ".join(dict.fromkeys(fix.reason for fix in line_fixes))
-            notes.append(f"line of {line.date} ({line.narrative[:40]}): {reasons}")
-            if any(fix.kind is g.FixKind.REMOVE for fix in line_fixes):
-                set_line_treatment(actor, line, LineTreatment.NO_CHARGE)
-                continue
-            original = line_record(line, matter, profile)
-            [target] = g.apply_fixes([original], line_fixes, matter.currency)
-            changes: dict[str, object] = {}
-            if target.minutes != original.minutes:
-                changes["minutes"] = target.minutes
-            if line.kind == LineKind.TIME and target.rate != original.rate:
-                changes["rate"] = target.rate
-            if line.kind == LineKind.EXPENSE and target.unit_cost != original.unit_cost:
-                changes["rate"] = target.unit_cost
-            if changes:
-                line = edit_line(actor, line, **changes)  # type: ignore[arg-type]
-            left = target.amount - line_record(line, matter, profile).amount
-            if left:
-                reason = "; ".join(filter(None, [line.adjustment_reason, reasons]))
-                adjust_line(actor, line, line.adjustment + left, reason[:200])
-        comment_on_prebill(actor, prebill, "Billing guideline fixes applied:\n" + "\n".join(notes))
-    return len(by_line)
+    for key, line_fixes in by_line.items():
+        line = lines[key]
+        reasons = "; ".join(dict.fromkeys(fix.reason for fix in line_fixes))
+        notes.append(f"line of {line.date} ({line.narrative[:40]}): {reasons}")
+        if any(fix.kind is g.FixKind.REMOVE for fix in line_fixes):
+            set_line_treatment(actor, line, LineTreatment.NO_CHARGE)
+            continue
+        original = line_record(line, matter, profile)
+        [target] = g.apply_fixes([original], line_fixes, matter.currency)
+        changes: dict[str, object] = {}
+        if target.minutes != original.minutes:
+            changes["minutes"] = target.minutes
+        if line.kind == LineKind.TIME and target.rate != original.rate:
+            changes["rate"] = target.rate
+        if line.kind == LineKind.EXPENSE and target.unit_cost != original.unit_cost:
+            changes["rate"] = target.unit_cost
+        if changes:
+            line = edit_line(actor, line, **changes)  # type: ignore[arg-type]
+        left = target.amount - line_record(line, matter, profile).amount
+        if left:
+            reason = "; ".join(filter(None, [line.adjustment_reason, reasons]))
+            adjust_line(actor, line, line.adjustment + left, reason[:200])
+    return set(by_line)

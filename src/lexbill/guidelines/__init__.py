@@ -8,7 +8,8 @@ Pure Python (no Django): the Django side stores documents, maps entries and pre-
   (``GuidelineError.problems``), naming the rule and the parameter.
 * ``check_lines(doc, lines, context)``: every finding for a pre-bill or batch (``CheckResult``).
 * ``check_entry(doc, line)``: the cheap per-entry warnings for the entry form.
-* ``apply_fixes(lines, fixes)``: new line records with the certain fixes applied.
+* ``apply_fixes(lines, fixes)``: new line records with the certain fixes applied;
+  ``fix_all(doc, lines)`` repeats check and apply until no certain fix is left.
 * ``template_names()`` / ``load_template(name)``: starter documents.
 """
 
@@ -24,6 +25,7 @@ from lexbill.guidelines.engine import (
     check_entry,
     check_lines,
     compile_guidelines,
+    fix_all,
 )
 from lexbill.guidelines.errors import GuidelineError
 from lexbill.guidelines.fixes import apply_fixes, certain_fixes, split_line
@@ -85,6 +87,7 @@ __all__ = [
     "document_in_force",
     "document_to_data",
     "dump_document",
+    "fix_all",
     "load_document",
     "load_template",
     "split_line",

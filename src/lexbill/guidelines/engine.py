@@ -16,16 +16,19 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
 from lexbill.core.errors import LexbillError
 from lexbill.guidelines.chunk import Chunk
 from lexbill.guidelines.document import GuidelineDocument, RuleSpec
+from lexbill.guidelines.fixes import apply_fixes
 from lexbill.guidelines.model import ZERO, CheckContext, Finding, Fix, Line
 from lexbill.guidelines.params import CLIENT_WIDE, BillingIncrement, RuleType
 from lexbill.guidelines.rules import RULES, DocumentFacts, Found, Rule
 
 CHUNK_SIZE = 4096
+_position = itemgetter(0)
 
 AnyRule = Rule[Any]
 
@@ -195,6 +198,7 @@ def _run(
     results: list[tuple[str, int, Finding]] = []
     for rule, scan in zip(rules, scans, strict=True):
         found: Found = scan.finish(lines)
+        found.sort(key=_position)  # per-line rules find in order already: a linear pass
         results.extend((rule.id, position, finding) for position, finding in found)
     return results
 
@@ -220,11 +224,11 @@ def check_lines(
         )
     with _collector_paused(len(lines)):
         if not compiled.by_matter:
-            results = _run(compiled.rules, lines, None, context)
+            results = _run(compiled.rules, lines, None, context)  # already in order
         else:
             results = _run_by_matter(compiled, lines, context)
-    order = compiled.order
-    results.sort(key=lambda item: (order[item[0]], item[1]))
+            order = compiled.order
+            results.sort(key=lambda item: (order[item[0]], item[1]))
     return CheckResult(
         findings=tuple(finding for _, _, finding in results),
         lines_checked=len(lines),
@@ -271,3 +275,31 @@ def check_entry(
     ]
     results = _run(rules, [line], None, context)
     return tuple(finding for _, _, finding in results)
+
+
+def fix_all(
+    guidelines: GuidelineDocument | CompiledGuidelines,
+    lines: Sequence[Line],
+    context: CheckContext | None = None,
+    *,
+    rounds: int = 5,
+) -> tuple[tuple[Line, ...], tuple[Fix, ...]]:
+    """Applies every certain fix, checks again, and repeats until none is left.
+
+    One pass is not always enough: a fix can make another rule bite on the same line (capping
+    the rate lowers the value that the travel share is taken from, and a line written down to
+    exactly half may then be a cent above half). Each round only lowers amounts or removes
+    lines, so it settles in a round or two; this is what "apply all fixes" should call.
+    Returns the fixed lines and every fix applied, in order, for the write-down record.
+    """
+    compiled = _compiled(guidelines)
+    currency = (context or CheckContext(currency=compiled.document.currency)).currency
+    applied: list[Fix] = []
+    current = tuple(lines)
+    for _ in range(rounds):
+        fixes = check_lines(compiled, current, context).fixes
+        if not fixes:
+            break
+        applied.extend(fixes)
+        current = apply_fixes(current, fixes, currency)
+    return current, tuple(applied)

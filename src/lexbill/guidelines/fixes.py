@@ -19,6 +19,16 @@ from lexbill.core.money import round_money
 from lexbill.guidelines.model import Finding, Fix, FixKind, Line, LineKind
 from lexbill.guidelines.pricing import proportion, share_of, time_value
 
+_LINE_SLOTS: tuple[str, ...] = Line.__slots__
+
+
+def line_with(line: Line, **changes: object) -> Line:
+    """``dataclasses.replace`` for ``Line`` at a third of its cost (splits make many)."""
+    copy = object.__new__(Line)
+    for name in _LINE_SLOTS:
+        object.__setattr__(copy, name, changes[name] if name in changes else getattr(line, name))
+    return copy
+
 
 def split_line(
     line: Line, narratives: Sequence[str], increment: int, currency: str
@@ -44,7 +54,7 @@ def split_line(
         else:
             amount = line.amount - spent
         parts.append(
-            replace(
+            line_with(
                 line,
                 id=f"{line.id}/{index + 1}",
                 narrative=narrative,

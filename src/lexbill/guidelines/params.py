@@ -430,10 +430,14 @@ class BillingPeriod:
 
 @dataclass(frozen=True)
 class DuplicateEntry:
-    """The same timekeeper, day and matter with the same narrative more than once.
+    """The same timekeeper, day and matter with the same narrative more than once (expenses:
+    the same day, matter, code, amount and description).
 
-    Narratives are compared as sets of words, ignoring case, punctuation, order and stop words;
-    ``similarity`` below 1 also catches near misses (share of words in common, Jaccard).
+    With ``similarity`` 1 narratives match when they have the same words in the same order,
+    case, punctuation and spacing aside. Below 1, narratives of one timekeeper, day and matter
+    are also compared as sets of words less ``stop_words``, and match when the share of words
+    in common (Jaccard) reaches ``similarity``: "draft letter and review file" then matches
+    "review the file; draft letter".
     """
 
     similarity: Decimal = Decimal(1)

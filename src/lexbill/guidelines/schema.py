@@ -54,7 +54,9 @@ class _Bad(Exception):
 
 
 def _describe(value: object) -> str:
-    text = repr(value)
+    """A value as the user wrote it: 7.5 whichever YAML reader made it a float or a Decimal."""
+    number = isinstance(value, Decimal | float | int) and not isinstance(value, bool)
+    text = str(value) if number else repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
 
 
@@ -62,6 +64,8 @@ def _read_str(value: object) -> str:
     if isinstance(value, str):
         return value
     if isinstance(value, int) and not isinstance(value, bool):
+        # An id written as a plain number (client: 10231). Both YAML readers refuse numbers a
+        # reader could change on the way (0042 is octal 34 to PyYAML), so this one is as typed.
         return str(value)
     if isinstance(value, datetime.date):
         # A plain YAML scalar that looks like a date is read as one; an id may look like that.

@@ -14,8 +14,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 _WORD = re.compile(r"[^\W_]+")
-# The same words for ASCII text, found five times faster: punctuation bytes become spaces.
-_ASCII_SPACES = bytes(c if chr(c).isalnum() else 32 for c in range(256))
+# The same words for ASCII text, found five times faster: one byte translation lowers the
+# letters and turns everything but letters and digits into spaces.
+_ASCII_WORDS = bytes(ord(chr(c).lower()) if chr(c).isalnum() else 32 for c in range(128)) + bytes(
+    range(128, 256)
+)
 
 TextFacts = tuple[str, frozenset[str]]
 """A narrative read once: its words joined by single spaces (padded with a space at each end,
@@ -27,12 +30,15 @@ EMPTY_TEXT: TextFacts = ("  ", frozenset())
 def words_of(text: str) -> list[str]:
     """The words of ``text`` in lower case: runs of letters and digits (any script)."""
     if text.isascii():
-        return text.lower().encode().translate(_ASCII_SPACES).decode().split()
+        return text.encode().translate(_ASCII_WORDS).decode().split()
     return _WORD.findall(text.lower())
 
 
 def analyze(narrative: str) -> TextFacts:
-    words = words_of(narrative)
+    if narrative.isascii():
+        words = narrative.encode().translate(_ASCII_WORDS).decode().split()
+    else:
+        words = _WORD.findall(narrative.lower())
     if not words:
         return EMPTY_TEXT
     return (" " + " ".join(words) + " ", frozenset(words))
@@ -157,13 +163,19 @@ class TaskSplitter:
     def of(cls, task_words: Iterable[str]) -> TaskSplitter:
         words = frozenset(word for phrase in task_words for word in words_of(phrase))
         alternatives = "|".join(re.escape(word) for word in sorted(words, key=len, reverse=True))
-        lookahead = f"(?=(?:{alternatives})\\b)" if alternatives else "(?!)"
+        task = f"(?:{alternatives})\\b" if alternatives else "(?!)"
+        # Every branch starts with one character from a small set, which lets the regex engine
+        # skip ahead instead of trying each branch at every position.
         separator = re.compile(
-            r"\s*(?:;|\.(?:\s+|$)|\n|,\s*(?:(?:and|then)\s+)?" + lookahead
-            + r"|\s+(?:and|then|&|plus)\s+" + lookahead + r")\s*",
+            r";|\.(?=\s|$)|\n|,(?=\s*(?:(?:and|then)\s+)?"
+            + task
+            + ")"
+            + r"|\s(?:and|then|&|plus)\s+(?="
+            + task
+            + ")",
             re.IGNORECASE,
-        )  # fmt: skip
-        task = f"(?:{alternatives})" if alternatives else "(?!)"
+        )
+        task = f"(?:{alternatives})" if alternatives else "(?!)"  # on the padded word string
         joined = re.compile(f" (?:and|then|plus) {task} ")
         pair = re.compile(f" {task} (?:and|then|plus) {task} ")
         return cls(words=words, separator=separator, joined=joined, leading_pair=pair)
@@ -195,10 +207,10 @@ class TaskSplitter:
         spans: list[tuple[int, int]] = []
         start = 0
         for match in self.separator.finditer(narrative):
-            if match.start() > start:
+            if narrative[start : match.start()].strip():
                 spans.append((start, match.start()))
             start = match.end()
-        if start < len(narrative):
+        if narrative[start:].strip():
             spans.append((start, len(narrative)))
         tasks: list[list[int]] = []  # [start, end] of each task part
         pending: int | None = None  # start of non-task text waiting for the next task

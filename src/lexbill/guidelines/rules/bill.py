@@ -13,7 +13,7 @@ from lexbill.guidelines.model import ZERO, CheckContext, Finding, Line, LineKind
 from lexbill.guidelines.params import RuleType
 from lexbill.guidelines.pricing import HUNDRED, at_risk, percent_of
 from lexbill.guidelines.rules.base import Found, NoScan, Rule, Scan, day
-from lexbill.guidelines.text import words_of
+from lexbill.guidelines.text import analyze, words_of
 
 
 class LateInvoiceRule(Rule[p.LateInvoice]):
@@ -103,16 +103,12 @@ class DuplicateEntryRule(Rule[p.DuplicateEntry]):
             return _NearDuplicateScan(self)
         return _DuplicateScan(self)
 
-    def group_of(self, chunk: Chunk, i: int) -> tuple[object, ...]:
+    def group_of(self, line: Line) -> tuple[object, ...]:
         """What two entries must share to be duplicates, besides their words."""
-        line = chunk.lines[i]
-        if chunk.kinds[i] is LineKind.TIME:
+        if line.kind is LineKind.TIME:
             minutes = line.minutes if self.params.same_hours else None
             return (line.timekeeper_id, line.work_date, line.matter_id, minutes)
         return ("expense", line.work_date, line.matter_id, line.expense_code, line.amount)
-
-    def words_of(self, chunk: Chunk, i: int) -> frozenset[str]:
-        return chunk.texts[i][1] - self.stop
 
     def finding_for(self, lines: Sequence[Line], first: int, again: int) -> tuple[int, Finding]:
         original, repeat = lines[first], lines[again]
@@ -127,8 +123,8 @@ class DuplicateEntryRule(Rule[p.DuplicateEntry]):
 
 
 class _DuplicateScan(Scan):
-    """Exact duplicates: one dict of signature hashes (no word sets kept for a million lines),
-    each hit checked again in ``finish`` so a hash clash can never make a finding."""
+    """Exact duplicates: a dict of signature hashes (no word sets kept for a million lines);
+    each hit is compared again in ``finish``, so a hash clash can never make a finding."""
 
     def __init__(self, rule: DuplicateEntryRule) -> None:
         self.rule = rule
@@ -138,22 +134,23 @@ class _DuplicateScan(Scan):
     def scan(self, chunk: Chunk) -> None:
         first = self.first
         positions = chunk.positions
-        stop = self.rule.stop
         texts = chunk.texts
         time = LineKind.TIME
         keepers, dates, matters, kinds = (
-            chunk.timekeepers, chunk.dates, chunk.matters, chunk.kinds
-        )  # fmt: skip
+            chunk.timekeepers,
+            chunk.dates,
+            chunk.matters,
+            chunk.kinds,
+        )
         minutes = chunk.minutes if self.rule.params.same_hours else None
+        group_of = self.rule.group_of
         for i in range(len(chunk)):
-            # Must agree with DuplicateEntryRule.group_of, which checks every hit again.
+            # The normalized narrative is a str, whose hash Python keeps: hashing it is free.
             if kinds[i] is time:
-                group: tuple[object, ...] = (
-                    keepers[i], dates[i], matters[i], minutes[i] if minutes else None
-                )  # fmt: skip
+                spent = minutes[i] if minutes else None
+                key = hash((keepers[i], dates[i], matters[i], spent, texts[i][0]))
             else:
-                group = self.rule.group_of(chunk, i)
-            key = hash((group, texts[i][1] - stop))
+                key = hash((group_of(chunk.lines[i]), texts[i][0]))
             earlier = first.get(key)
             if earlier is None:
                 first[key] = positions[i]
@@ -164,9 +161,10 @@ class _DuplicateScan(Scan):
         rule = self.rule
         found: Found = []
         for earlier, later in self.hits:
-            pair = Chunk([lines[earlier], lines[later]], [earlier, later])
-            same_group = rule.group_of(pair, 0) == rule.group_of(pair, 1)
-            if same_group and rule.words_of(pair, 0) == rule.words_of(pair, 1):
+            a, b = lines[earlier], lines[later]
+            if rule.group_of(a) == rule.group_of(b) and analyze(a.narrative) == analyze(
+                b.narrative
+            ):
                 found.append(rule.finding_for(lines, earlier, later))
         return found
 
@@ -182,9 +180,11 @@ class _NearDuplicateScan(Scan):
 
     def scan(self, chunk: Chunk) -> None:
         threshold = self.rule.params.similarity
+        stop = self.rule.stop
+        texts = chunk.texts
         for i in range(len(chunk)):
-            words = self.rule.words_of(chunk, i)
-            group = self.groups.setdefault(self.rule.group_of(chunk, i), [])
+            words = texts[i][1] - stop
+            group = self.groups.setdefault(self.rule.group_of(chunk.lines[i]), [])
             for earlier, earlier_words in group:
                 union = len(words | earlier_words)
                 if union == 0 or Decimal(len(words & earlier_words)) / union >= threshold:

@@ -107,6 +107,7 @@ class _TravelDayScan(Scan):
     def finish(self, lines: Sequence[Line]) -> Found:
         rule = self.rule
         limit = rule.limit
+        step = rule.facts.increment_minutes
         found: Found = []
         for key, total in self.minutes.items():
             if total <= limit:
@@ -118,9 +119,10 @@ class _TravelDayScan(Scan):
                 if excess <= 0:
                     break
                 line = lines[pos]
-                cut = min(line.minutes, excess)
-                excess -= cut
-                keep = line.minutes - cut
+                # Cut in whole increments, so the fix cannot break the increment rule.
+                keep = max(line.minutes - excess, 0)
+                keep -= keep % step
+                excess -= line.minutes - keep
                 new_amount = min(line.amount, time_value(keep, line.rate, rule.currency))
                 fixes.append(
                     rule.fix(

@@ -25,12 +25,13 @@ class BlockBillingRule(Rule[p.BlockBilling]):
 
     def check(self, chunk: Chunk, context: CheckContext, found: Found) -> None:
         splitter = self.splitter
-        might_split = splitter.might_split
+        words = splitter.words
         texts = chunk.texts
         narratives = chunk.narratives
         least = self.params.min_tasks
         for i in chunk.time_rows:
-            if not might_split(texts[i], narratives[i]):
+            # The cheapest test first; might_split then rules out nearly all the rest.
+            if texts[i][1].isdisjoint(words) or not splitter.might_split(texts[i], narratives[i]):
                 continue
             parts = splitter.parts(narratives[i])
             if len(parts) < least:
@@ -102,7 +103,15 @@ class VagueNarrativeRule(Rule[p.VagueNarrative]):
     def check(self, chunk: Chunk, context: CheckContext, found: Found) -> None:
         texts = chunk.texts
         narratives = chunk.narratives
+        first, noise = self.phrases.first_words, self.noise
+        shortest, least = self.params.min_length, self.params.min_subject_words
         for i in chunk.time_rows:
+            words = texts[i][1]
+            # The two common cases decided here; vague_because repeats them and goes on.
+            if len(narratives[i].strip()) >= shortest and (
+                words.isdisjoint(first) or len(words - noise) >= least
+            ):
+                continue
             because = self.vague_because(narratives[i], texts[i])
             if because is not None:
                 line = chunk.lines[i]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections import defaultdict
 from collections.abc import Sequence
 from operator import attrgetter
 
@@ -20,7 +21,6 @@ from lexbill.guidelines.rules.base import (
     increment_label,
     minutes_bound,
 )
-
 
 _keeper = attrgetter("timekeeper_id")
 _work_date = attrgetter("work_date")
@@ -99,22 +99,24 @@ class _DailyScan(Scan):
         self.context = context
         # Whole minutes: billed time is whole minutes, so "more than 7.51 h" is "more than 450".
         self.limit = int(minutes_bound(rule.params.max_hours))
-        self.sums: dict[tuple[str, datetime.date], int] = {}
+        self.by_keeper: defaultdict[str, dict[datetime.date, int]] = defaultdict(dict)
 
     def scan(self, chunk: Chunk) -> None:
-        sums = self.sums
-        get = sums.get
-        # Every line, expenses too: they add 0 minutes, and skipping them costs more.
-        keys = zip(chunk.timekeepers, chunk.dates, strict=True)
-        for key, minutes in zip(keys, chunk.minutes, strict=True):
-            sums[key] = get(key, 0) + minutes
+        by_keeper = self.by_keeper
+        # Every line, expenses too: they add 0 minutes, and skipping them costs more. A dict
+        # per timekeeper (not one keyed by pairs) stays small enough for the CPU caches.
+        rows = zip(chunk.timekeepers, chunk.dates, chunk.minutes, strict=True)
+        for keeper, worked_on, minutes in rows:
+            days = by_keeper[keeper]
+            days[worked_on] = days.get(worked_on, 0) + minutes
 
     def finish(self, lines: Sequence[Line]) -> Found:
         other = self.context.other_minutes_by_day
         over = {
-            key: total + other.get(key, 0)
-            for key, total in self.sums.items()
-            if total + other.get(key, 0) > self.limit
+            (keeper, worked_on): total + other.get((keeper, worked_on), 0)
+            for keeper, days in self.by_keeper.items()
+            for worked_on, total in days.items()
+            if total + other.get((keeper, worked_on), 0) > self.limit
         }
         if not over:
             return []
