@@ -91,6 +91,16 @@ def export_guidelines(client: Client, version: int | None = None) -> str:
 # ---- checking ---------------------------------------------------------------------------------
 
 
+_CENT = Decimal("0.01")
+
+
+def _plain_rate(rate: Decimal) -> Decimal:
+    """500.0000 as stored reads 500.00 in a finding; a rate with real fractions of a cent keeps
+    them."""
+    rounded = rate.quantize(_CENT)
+    return rounded if rounded == rate else rate
+
+
 def line_record(line: PrebillLine, matter: Matter, codes: EbillingProfile | None = None) -> g.Line:
     """A pre-bill line as the client's e-billing system sees it: what it bills now."""
     billed = (
@@ -115,7 +125,7 @@ def line_record(line: PrebillLine, matter: Matter, codes: EbillingProfile | None
             else ""
         ),
         minutes=line.minutes or 0,
-        rate=line.rate,
+        rate=_plain_rate(line.rate),
         narrative=line.narrative,
         task_code=line.task_code,
         activity_code=line.activity_code,

@@ -76,6 +76,10 @@ def _panel(request: HttpRequest, prebill: Prebill, **extra: Any) -> HttpResponse
     overridden = {
         (o.rule_id, o.line_key): o for o in prebill.overrides.select_related("by").order_by("at")
     }
+    labels = {
+        str(pk): f"{day:%b} {day.day} {code or 'expense'}"
+        for pk, day, code in prebill.lines.values_list("pk", "date", "timekeeper__code")
+    }
     rows = []
     for finding in result.findings if result else ():
         key = finding_key(finding)
@@ -84,6 +88,7 @@ def _panel(request: HttpRequest, prebill: Prebill, **extra: Any) -> HttpResponse
                 "finding": finding,
                 "rule_id": key[0],
                 "line_key": key[1],
+                "line_labels": ", ".join(labels.get(i, i) for i in finding.line_ids),
                 "override": overridden.get(key),
                 "fixable": any(fix.kind is not g.FixKind.SPLIT for fix in finding.fixes),
                 "proposals": [fix for fix in finding.fixes if fix.kind is g.FixKind.SPLIT],
