@@ -426,7 +426,7 @@ class Firm:
                 (
                     pk, f"C{client:06d}-{pk:06d}", kind, f"CM-{rng.randint(1000, 99999)}", "open",
                     currency, arrangement, flat_fee, fee_cap, opened.isoformat(), None, client,
-                    responsible,
+                    responsible, "",
                 )
             )  # fmt: skip
         return rows
@@ -610,6 +610,7 @@ TABLES: dict[str, tuple[str, ...]] = {
     "clients_matter": (
         "id", "number", "name", "client_matter_id", "status", "currency", "arrangement",
         "flat_fee", "fee_cap", "opened_on", "closed_on", "client_id", "responsible_attorney_id",
+        "task_code_set",
     ),
     "billing_rate": (
         "id", "level", "amount", "currency", "effective_from", "classification", "client_id",
