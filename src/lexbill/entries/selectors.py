@@ -84,9 +84,10 @@ class Page:
     previous_cursor: str | None = None
 
 
-def filtered_time(filters: TimeFilters) -> QuerySet[TimeEntry]:
+def _filtered(
+    qs: QuerySet[Any], filters: TimeFilters | ExpenseFilters, date_field: str, code: dict[str, str]
+) -> QuerySet[Any]:
     """Filter on the foreign-key columns directly so no join is needed to narrow the rows."""
-    qs = TimeEntry.objects.all()
     if filters.match_nothing:
         return qs.none()
     if filters.matter is not None:
@@ -94,33 +95,22 @@ def filtered_time(filters: TimeFilters) -> QuerySet[TimeEntry]:
     if filters.timekeeper is not None:
         qs = qs.filter(timekeeper_id=filters.timekeeper.pk)
     if filters.date_from is not None:
-        qs = qs.filter(work_date__gte=filters.date_from)
+        qs = qs.filter(**{f"{date_field}__gte": filters.date_from})
     if filters.date_to is not None:
-        qs = qs.filter(work_date__lte=filters.date_to)
+        qs = qs.filter(**{f"{date_field}__lte": filters.date_to})
     if filters.state:
         qs = qs.filter(state=filters.state)
-    if filters.task_code:
-        qs = qs.filter(task_code=filters.task_code.strip().upper())
-    return qs
+    return qs.filter(**{name: value.strip().upper() for name, value in code.items() if value})
+
+
+def filtered_time(filters: TimeFilters) -> QuerySet[TimeEntry]:
+    return _filtered(
+        TimeEntry.objects.all(), filters, "work_date", {"task_code": filters.task_code}
+    )
 
 
 def filtered_expenses(filters: ExpenseFilters) -> QuerySet[Expense]:
-    qs = Expense.objects.all()
-    if filters.match_nothing:
-        return qs.none()
-    if filters.matter is not None:
-        qs = qs.filter(matter_id=filters.matter.pk)
-    if filters.timekeeper is not None:
-        qs = qs.filter(timekeeper_id=filters.timekeeper.pk)
-    if filters.date_from is not None:
-        qs = qs.filter(date__gte=filters.date_from)
-    if filters.date_to is not None:
-        qs = qs.filter(date__lte=filters.date_to)
-    if filters.state:
-        qs = qs.filter(state=filters.state)
-    if filters.expense_code:
-        qs = qs.filter(expense_code=filters.expense_code.strip().upper())
-    return qs
+    return _filtered(Expense.objects.all(), filters, "date", {"expense_code": filters.expense_code})
 
 
 def _encode(values: Sequence[Any]) -> str:

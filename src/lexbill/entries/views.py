@@ -49,6 +49,9 @@ from lexbill.formats.utbms import CodeKind
 from lexbill.web.access import require_action
 
 records_work = require_action(Action.RECORD_WORK)
+"""Refuse (the 403 page) anyone whose role may not record work, before any form is shown."""
+
+# the expense form's fields, named as ExpenseDraft and correct_expense name them
 _EXPENSE_FORM_FIELDS = (
     "matter",
     "timekeeper",
@@ -59,7 +62,6 @@ _EXPENSE_FORM_FIELDS = (
     "description",
     "billable",
 )
-"""Refuse (the 403 page) anyone whose role may not record work, before any form is shown."""
 
 
 def _user(request: HttpRequest) -> User:
@@ -131,16 +133,7 @@ def expense_new(request: HttpRequest) -> HttpResponse:
         try:
             expense = record_expense(
                 user,
-                ExpenseDraft(
-                    matter=data["matter"],
-                    date=data["date"],
-                    expense_code=data["expense_code"],
-                    quantity=data["quantity"],
-                    unit_cost=data["unit_cost"],
-                    description=data["description"],
-                    timekeeper=data["timekeeper"],
-                    billable=data["billable"],
-                ),
+                ExpenseDraft(**{name: data[name] for name in _EXPENSE_FORM_FIELDS}),
             )
         except LexbillError as exc:
             form.add_service_error(exc)
