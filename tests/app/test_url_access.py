@@ -39,6 +39,7 @@ ROLE_TABLE: dict[str, Action | frozenset[Role]] = {
     "clients:matter-rate-new": Action.MANAGE_RATES,
     "ebilling:profile": Action.MANAGE_CLIENTS,
     "compliance:client-guidelines": Action.MANAGE_CLIENTS,
+    "compliance:client-guidelines-edit": Action.MANAGE_CLIENTS,
 }
 
 # Dummy values for path converters: the page need not find anything, only answer.

@@ -66,3 +66,27 @@ def test_a_rate_over_the_cap_is_approved_only_after_the_fix(page: Any, small_fir
     expect(total).to_have_text(f"${CAP * 2:,}")
     page.get_by_role("button", name="Approve").click()
     expect(page.get_by_test_id("prebill-status")).to_have_text("Approved")
+
+
+def test_guidelines_are_edited_rule_by_rule_as_a_new_version(page: Any, small_firm: Any) -> None:
+    import_guidelines(None, small_firm.acme, GUIDELINES)
+    log_in(page, "sam")
+    page.goto(f"/clients/{small_firm.acme.pk}/guidelines/")
+    page.get_by_role("link", name="Edit as a new version").click()
+    expect(page.get_by_label("Version")).to_have_value("2")
+    vague = page.locator("fieldset[data-rule-type=vague_narrative]")
+    vague.get_by_label("Min length").fill("thirty")
+    page.get_by_label("Type of rule").select_option("travel_time")
+    page.get_by_role("button", name="Add the rule").click()
+    travel = page.locator("fieldset[data-rule-type=travel_time]")
+    expect(travel.get_by_label("Billable percent")).to_have_value("50")
+    travel.get_by_label("Billable percent").fill("40")
+    page.get_by_role("button", name="Save as version 2").first.click()
+    # refused whole: the problem is shown on its rule and what was typed is kept
+    expect(vague.locator(".form-errors")).to_contain_text("min_length")
+    expect(travel.get_by_label("Billable percent")).to_have_value("40")
+    screenshot(page, "guidelines-editor")
+    vague.get_by_label("Min length").fill("30")
+    page.get_by_role("button", name="Save as version 2").first.click()
+    expect(page.get_by_text("Guidelines v2 of Acme Corp saved.")).to_be_visible()
+    expect(page.locator("tbody tr")).to_have_count(2)
