@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
@@ -41,6 +41,12 @@ app.add_typer(time_app, name="time")
 app.add_typer(expense_app, name="expense")
 app.add_typer(ledes_app, name="ledes")
 app.add_typer(guidelines_app, name="guidelines")
+matter_app = typer.Typer(no_args_is_help=True, help="Matters: budgets.")
+client_app = typer.Typer(
+    no_args_is_help=True, help="Clients: approved timekeepers and notices of rate increases."
+)
+app.add_typer(matter_app, name="matter")
+app.add_typer(client_app, name="client")
 
 # Piped output keeps whole numbers and dates on one line instead of folding to 80 columns.
 out = Console(width=None if sys.stdout.isatty() else 160)
@@ -400,6 +406,108 @@ def prebill_comment(number: int, text: str) -> None:
     with _acting() as user:
         comment_on_prebill(user, _prebill(number), text)
     out.print(f"comment added to pre-bill {number}")
+
+
+def _split_part(text: str, number: int) -> tuple[int, str]:
+    """``"0.5=Draft motion to compel"`` as (minutes, narrative)."""
+    from lexbill.core.errors import InvalidEntry
+    from lexbill.core.increments import hours_to_minutes
+
+    hours, sep, narrative = text.partition("=")
+    if not sep:
+        raise InvalidEntry(
+            f'part {number}: write it as HOURS=NARRATIVE, e.g. "0.5=Draft motion to compel"',
+            field="part",
+        )
+    try:
+        return hours_to_minutes(hours.strip()), narrative
+    except InvalidEntry as exc:
+        raise InvalidEntry(f"part {number}: {exc.message}", field="minutes") from None
+
+
+def _per_part(values: list[str] | None, count: int, option: str) -> Sequence[str | None]:
+    """A code given once is every part's; given once per part, each part's in order."""
+    if not values:
+        return [None] * count
+    if len(values) == 1:
+        return values * count
+    if len(values) != count:
+        raise _UsageError(f"give {option} once for every part, or once per part ({count})")
+    return list(values)
+
+
+@prebill_app.command("split")
+@command
+def prebill_split(
+    line: Annotated[int, typer.Argument(help="The time line's number (see prebill show).")],
+    part: Annotated[
+        list[str],
+        typer.Option(
+            "--part", help='One entry as HOURS=NARRATIVE, e.g. "0.5=Draft motion" (repeat).'
+        ),
+    ],
+    task: Annotated[
+        list[str] | None,
+        typer.Option(help="UTBMS task code: once for every part, or once per part."),
+    ] = None,
+    activity: Annotated[
+        list[str] | None,
+        typer.Option(help="UTBMS activity code: once for every part, or once per part."),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Split a block-billed time line into one entry per task. The parts' hours must add up to
+    the line's; amount and write-down are shared out so the pre-bill bills the same."""
+    from lexbill.billing.models import PrebillLine
+    from lexbill.billing.prebills import SplitPart, split_prebill_line
+    from lexbill.core.errors import LexbillError, NotFound
+    from lexbill.core.increments import minutes_to_hours
+
+    found = PrebillLine.objects.select_related("prebill", "timekeeper").filter(pk=line).first()
+    if found is None:
+        raise NotFound(f"no pre-bill line {line}")
+    typed = [_split_part(text, number) for number, text in enumerate(part, start=1)]
+    tasks = _per_part(task, len(typed), "--task")
+    activities = _per_part(activity, len(typed), "--activity")
+    parts = [
+        SplitPart(minutes, narrative, task_code, activity_code)
+        for (minutes, narrative), task_code, activity_code in zip(
+            typed, tasks, activities, strict=True
+        )
+    ]
+    try:
+        with _acting() as user:
+            lines = split_prebill_line(user, found, parts)
+    except LexbillError as exc:
+        # The message names the part; the error's ``line`` (the part's number) would read here
+        # as a pre-bill line's.
+        raise type(exc)(exc.message, field=exc.field) from None
+    if as_json:
+        _print_json(
+            {
+                "prebill": found.prebill_id,
+                "lines": [
+                    {
+                        "line": row.pk,
+                        "time_entry": row.time_entry_id,
+                        "hours": minutes_to_hours(row.minutes or 0),
+                        "narrative": row.narrative,
+                        "task_code": row.task_code,
+                        "activity_code": row.activity_code,
+                        "rate": row.rate,
+                        "amount": row.amount,
+                        "adjustment": row.adjustment,
+                    }
+                    for row in lines
+                ],
+            }
+        )
+        return
+    out.print(
+        f"line {line} of pre-bill {found.prebill_id} split into {len(lines)} entries: "
+        f"lines {', '.join(str(row.pk) for row in lines)}",
+        highlight=False,
+    )
 
 
 def _invoice(number: str) -> Any:
@@ -785,6 +893,13 @@ def expense_add(
     description: Annotated[str, typer.Option(help="What it was.")],
     quantity: Annotated[str, typer.Option(help="Units, e.g. pages.")] = "1",
     date_: Annotated[str | None, typer.Option("--date", help="Date (default today).")] = None,
+    receipt: Annotated[
+        bool, typer.Option("--receipt", help="A receipt is attached or on file.")
+    ] = False,
+    persons: Annotated[int, typer.Option(help="People the expense covers (a meal).")] = 1,
+    travel_class: Annotated[
+        str, typer.Option(help="Fare class: economy, premium, business or first.")
+    ] = "",
     as_json: JsonOpt = False,
 ) -> None:
     """Record an expense against a matter."""
@@ -803,6 +918,9 @@ def expense_add(
                 _decimal(quantity, "quantity"),
                 _decimal(unit_cost, "unit_cost"),
                 description,
+                receipt=receipt,
+                persons=persons,
+                travel_class=travel_class,
             ),
         )
     if as_json:
@@ -1019,6 +1137,91 @@ def guidelines_fix(
     out.print(f"pre-bill {prebill}: {changed} line(s) fixed")
 
 
+@guidelines_app.command("report")
+@command
+def guidelines_report(
+    start: Annotated[
+        str | None,
+        typer.Option("--from", help="Pre-bills through this day or later (default: last month)."),
+    ] = None,
+    end: Annotated[
+        str | None, typer.Option("--to", help="…and through this day or earlier.")
+    ] = None,
+    client: Annotated[str | None, typer.Option(help="Only this client (number).")] = None,
+    rule: Annotated[str | None, typer.Option(help="Only this rule id.")] = None,
+    timekeeper: Annotated[str | None, typer.Option(help="Only this timekeeper (code).")] = None,
+    by: Annotated[
+        list[str] | None,
+        typer.Option(help="client, rule or timekeeper (repeatable; default: all three)."),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Findings and amounts at risk (as first found) by client, rule and timekeeper over a
+    period of pre-bills, with how many were fixed, overridden or are still open."""
+    from django.utils import timezone
+
+    from lexbill.compliance.report import GROUPINGS, Criteria, default_period, guideline_report
+    from lexbill.core.errors import NotFound
+    from lexbill.firm.models import Timekeeper
+
+    first, last = default_period(timezone.localdate())
+    groupings = by or list(GROUPINGS)
+    unknown = [name for name in groupings if name not in GROUPINGS]
+    if unknown:
+        raise _UsageError(f"--by: {', '.join(unknown)}? choose from {', '.join(GROUPINGS)}")
+    keeper = None
+    if timekeeper:
+        keeper = Timekeeper.objects.filter(code__iexact=timekeeper).first()
+        if keeper is None:
+            raise NotFound(f"no timekeeper {timekeeper}")
+    criteria = Criteria(
+        start=_date(start, "from") if start else first,
+        end=_date(end, "to") if end else last,
+        client_id=_client(client).pk if client else None,
+        rule_id=rule or "",
+        timekeeper_id=keeper.pk if keeper else None,
+    )
+    with _acting() as user:
+        report = guideline_report(user, criteria)
+    if as_json:
+        _print_json(
+            {
+                "from": criteria.start,
+                "to": criteria.end,
+                "totals": [row.as_dict() for row in report.totals],
+                **{
+                    f"by_{name}": [row.as_dict() for row in report.grouping(name)]
+                    for name in groupings
+                },
+            }
+        )
+        return
+    heads = {
+        "client": ("Client", "Name"),
+        "rule": ("Rule", "Type"),
+        "timekeeper": ("Timekeeper", "Name"),
+    }
+    for name in groupings:
+        table = Table(
+            *heads[name], "Findings", "At risk", "Fixed", "Overridden", "Open",
+            title=f"By {name}, pre-bills through {criteria.start} to {criteria.end}",
+        )  # fmt: skip
+        for row in report.grouping(name):
+            table.add_row(
+                row.key or "-", row.label, str(row.findings),
+                f"{row.currency} {_money(row.amount_at_risk)}",
+                str(row.fixed), str(row.overridden), str(row.open),
+            )  # fmt: skip
+        out.print(table)
+    for total in report.totals or ():
+        out.print(
+            f"{total.findings} finding(s), {total.currency} {_money(total.amount_at_risk)} at "
+            f"risk: {total.fixed} fixed, {total.overridden} overridden, {total.open} open"
+        )
+    if not report.totals:
+        out.print(f"no finding recorded on pre-bills through {criteria.start} to {criteria.end}")
+
+
 @ledes_app.command("check")
 @command
 def ledes_check(
@@ -1031,3 +1234,153 @@ def ledes_check(
     _print_findings(result, as_json)
     if result.blocking:
         raise typer.Exit(1)
+
+
+# ---- facts the client's billing guidelines need ---------------------------------------------
+
+
+def _budget_data(matter: Any) -> dict[str, Any]:
+    from lexbill.clients.selectors import matter_budget_status
+
+    return {"matter": matter.number, **matter_budget_status(matter).as_dict()}
+
+
+@matter_app.command("budget")
+@command
+def matter_budget(
+    matter: Annotated[str, typer.Argument(help="Matter number.")],
+    amount: Annotated[
+        str | None, typer.Option(help="The budget, in the matter's currency.")
+    ] = None,
+    phase: Annotated[
+        str, typer.Option(help="A UTBMS phase (L200) or task code; omit for the whole matter.")
+    ] = "",
+    remove: Annotated[bool, typer.Option("--remove", help="Remove this budget.")] = False,
+    show: Annotated[
+        bool, typer.Option("--show", help="Show budget, billed to date and remaining.")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Set, remove or show a matter's budget (whole matter or per phase): the client's budget
+    rules compare it with what has been billed."""
+    from lexbill.clients.services import remove_matter_budget, set_matter_budget
+
+    found = _matter(matter)
+    if amount is not None and remove:
+        raise _UsageError("--amount and --remove exclude each other")
+    if amount is not None or remove:
+        with _acting() as user:
+            if remove:
+                remove_matter_budget(user, found, phase)
+            else:
+                set_matter_budget(user, found, phase, _decimal(amount or "", "amount"))
+        if not (show or as_json):
+            what = f"phase {phase.upper()}" if phase else "the whole matter"
+            done = "removed" if remove else f"set to {_money(_decimal(amount or '', 'amount'))}"
+            out.print(f"{found.number}: budget for {what} {done}")
+            return
+    data = _budget_data(found)
+    if as_json:
+        _print_json(data)
+        return
+    table = Table(title=f"{found.number} budget ({found.currency})")
+    for heading in ("Phase", "Budget", "Billed to date", "Remaining"):
+        table.add_column(heading, justify="left" if heading == "Phase" else "right")
+    for row in data["budgets"]:
+        table.add_row(
+            row["phase"] or "whole matter",
+            _money(row["budget"]),
+            _money(row["billed"]),
+            _money(row["remaining"]),
+        )
+    if not data["budgets"]:
+        out.print(f"{found.number} has no budget")
+        return
+    out.print(table)
+
+
+@client_app.command("approve-timekeeper")
+@command
+def client_approve_timekeeper(
+    client: Annotated[str, typer.Argument(help="Client number.")],
+    timekeeper: Annotated[str, typer.Argument(help="Timekeeper ID.")],
+    withdraw: Annotated[
+        bool, typer.Option("--withdraw", help="Withdraw the approval instead.")
+    ] = False,
+    on: Annotated[str | None, typer.Option(help="Date approved (default today).")] = None,
+    note: Annotated[str, typer.Option(help="E.g. who approved it.")] = "",
+) -> None:
+    """Record that a client approved a timekeeper to bill it (or withdraw that); once a client
+    has approved anyone, its approved-timekeepers rule flags time by anyone else."""
+    from django.utils import timezone
+
+    from lexbill.clients.services import approve_timekeeper, withdraw_timekeeper_approval
+
+    found, keeper = _client(client), _timekeeper(timekeeper)
+    with _acting() as user:
+        if withdraw:
+            withdraw_timekeeper_approval(user, found, keeper)
+        else:
+            day = _date(on, "on") if on else timezone.localdate()
+            approve_timekeeper(user, found, keeper, day, note)
+    done = "no longer approved" if withdraw else "approved"
+    out.print(f"{keeper.code} {done} by client {found.number}")
+
+
+@client_app.command("rate-notice")
+@command
+def client_rate_notice(
+    client: Annotated[str, typer.Argument(help="Client number.")],
+    effective: Annotated[
+        str | None, typer.Option(help="The day the increase takes effect (YYYY-MM-DD).")
+    ] = None,
+    given: Annotated[
+        str | None, typer.Option(help="The day the client was told (YYYY-MM-DD).")
+    ] = None,
+    timekeeper: Annotated[
+        str | None, typer.Option(help="Timekeeper ID; omit for every timekeeper.")
+    ] = None,
+    note: Annotated[str, typer.Option(help="E.g. how the client was told.")] = "",
+    as_json: JsonOpt = False,
+) -> None:
+    """Record when a client was told of a rate increase; without options, list the notices."""
+    from lexbill.clients.models import RateNotice
+    from lexbill.clients.services import record_rate_notice
+
+    found = _client(client)
+    if (effective is None) != (given is None):
+        raise _UsageError("give both --effective and --given, or neither to list the notices")
+    if effective is not None and given is not None:
+        keeper = _timekeeper(timekeeper) if timekeeper else None
+        with _acting() as user:
+            record_rate_notice(
+                user,
+                found,
+                _date(effective, "effective_from"),
+                _date(given, "given_on"),
+                keeper,
+                note,
+            )
+    notices: list[dict[str, Any]] = [
+        {
+            "timekeeper": n.timekeeper.code if n.timekeeper else "",
+            "effective_from": n.effective_from,
+            "given_on": n.given_on,
+            "note": n.note,
+        }
+        for n in RateNotice.objects.filter(client=found).select_related("timekeeper")
+    ]
+    if as_json:
+        _print_json({"client": found.number, "rate_notices": notices})
+        return
+    if effective is not None:
+        who = timekeeper or "every timekeeper"
+        out.print(
+            f"client {found.number}: notice of the {effective} increase for {who} given {given}"
+        )
+        return
+    for n in notices:
+        keeper = n["timekeeper"] or "all"
+        out.print(f"{n['effective_from']}  {keeper:<6} given {n['given_on']}  {n['note']}")
+    if not notices:
+        out.print(f"client {found.number} has no rate notices")

@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_CEILING, ROUND_DOWN, Decimal
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -43,7 +44,16 @@ from lexbill.billing.prebills import (
 from lexbill.billing.rates import set_rate
 from lexbill.billing.selectors import with_balances
 from lexbill.clients.models import Client, Matter
-from lexbill.clients.services import close_matter, create_client, open_matter
+from lexbill.clients.selectors import billed_to_date
+from lexbill.clients.services import (
+    approve_timekeeper,
+    close_matter,
+    create_client,
+    open_matter,
+    record_rate_notice,
+    set_matter_budget,
+)
+from lexbill.compliance.services import import_guidelines
 from lexbill.core.errors import LexbillError
 from lexbill.core.invoice_math import line_tax
 from lexbill.core.rates import RateLevel
@@ -224,6 +234,42 @@ _CLIENTS: tuple[_ClientPlan, ...] = (
     ),
 )
 # fmt: on
+
+# What Brightline's e-billing reviewers flag (see _DemoBuilder._guidelines).
+_BRIGHTLINE_GUIDELINES = """\
+format: lexbill-guidelines/1
+name: Brightline outside counsel guidelines
+client: "10457"
+version: 1
+effective_from: {start}
+currency: USD
+rules:
+  - id: vague
+    type: vague_narrative
+    min_length: 25
+  - id: block-billing
+    type: block_billing
+    severity: warn
+  - id: daily-hours
+    type: daily_hours
+    severity: warn
+    max_hours: "8"
+  - id: internal-conferences
+    type: internal_conference
+    max_billers: 1
+  - id: rates
+    type: rate_cap
+    severity: warn
+    caps:
+      - classification: PARTNR
+        max_rate: "950.00"
+      - classification: ASSOC
+        max_rate: "600.00"
+  - id: travel
+    type: travel_time
+    severity: warn
+    billable_percent: "50"
+"""
 
 Kit = dict[str, tuple[str, ...]]
 
@@ -824,6 +870,7 @@ class _DemoBuilder:
         if len(self.periods) < 5:
             raise LexbillError("the demo needs five months of history before today", field="today")
         self.windows = self._matter_windows()
+        self.rise = self.periods[len(self.periods) // 2].start  # the firm's rate increase
         self.events: list[_Event] = []
         self.users: dict[str, User] = {}
         self.timekeepers: dict[str, Timekeeper] = {}
@@ -843,6 +890,7 @@ class _DemoBuilder:
         self.say("opening clients and matters, setting rates")
         self._clients_and_matters(times)
         self._ebilling_profiles()
+        self._guidelines()
         self._rates()
         finalized = len(self.periods) - 1
         for index in range(finalized):
@@ -853,6 +901,7 @@ class _DemoBuilder:
         self._record_wip(times, expenses)
         self._settle_until(self.today)
         self._close_finished_matter()
+        self._guideline_facts()
 
     # -- people, clients, matters, rates --
 
@@ -919,6 +968,16 @@ class _DemoBuilder:
             **firm_address,
         )
 
+    def _guidelines(self) -> None:
+        """Brightline's outside-counsel guidelines from the first bill on, so every bill run and
+        approval records what they find and the guideline report has six months to show. Its
+        rules only warn: the demo's reviewers bill through them, as Brightline's do."""
+        import_guidelines(
+            None,
+            self.clients["brightline"],
+            _BRIGHTLINE_GUIDELINES.format(start=self.start.isoformat()),
+        )
+
     def _clients_and_matters(self, times: Sequence[_TimeSpec]) -> None:
         for plan in _CLIENTS:
             client = create_client(
@@ -975,7 +1034,7 @@ class _DemoBuilder:
     def _rates(self) -> None:
         """Rates at all four levels, so bills show where each rate came from."""
         since = date(self.start.year, 1, 1)
-        rise = self.periods[len(self.periods) // 2].start  # the firm's rate increase
+        rise = self.rise
         for classification, amount in _CLASSIFICATION_RATES.items():
             set_rate(None, RateLevel.CLASSIFICATION, amount, since, classification=classification)
         for person in _PEOPLE:
@@ -1318,6 +1377,7 @@ class _DemoBuilder:
                             unit_cost=e.unit_cost,
                             description=e.description,
                             timekeeper=self.timekeepers[e.timekeeper] if e.timekeeper else None,
+                            **_expense_facts(e),
                         )
                         for e in sorted(expenses, key=lambda e: e.day)
                     ],
@@ -1684,6 +1744,43 @@ class _DemoBuilder:
 
         self._later(on, credit)
 
+    def _guideline_facts(self) -> None:
+        """What Northwind's billing guidelines ask about, recorded as its people would: the
+        litigation's budget (one phase already over), the timekeepers it approved (two of the
+        team are not), and its notice of the firm's rate increase, given 75 days ahead."""
+        self.say("recording Northwind's budgets, approved timekeepers and rate notice")
+        northwind = self.clients["northwind"]
+        specialist, coordinator = self.users["specialist"], self.users["coordinator"]
+        matter = self.matters["nw-lit"]
+        phases = ("L100", "L200", "L300", "L400")
+        billed = billed_to_date(matter, phases)
+        largest = max(phases, key=lambda phase: billed.by_phase.get(phase, Decimal(0)))
+        with self._as(specialist):
+            set_matter_budget(specialist, matter, "", _round_up(billed.total * 2, 10_000))
+            for phase in phases:
+                spent = billed.by_phase.get(phase, Decimal(0))
+                if phase == largest and spent >= 2000:
+                    budget = (spent * Decimal("0.9") / 1000).to_integral_value(ROUND_DOWN) * 1000
+                else:
+                    budget = _round_up(spent * Decimal("1.5"), 1000) + 5000
+                set_matter_budget(specialist, matter, phase, budget)
+            for code in ("DW", "JP", "MR", "RC", "SO"):
+                approve_timekeeper(
+                    specialist,
+                    northwind,
+                    self.timekeepers[code],
+                    self.start,
+                    "Approved staffing, engagement letter",
+                )
+        with self._as(coordinator):
+            record_rate_notice(
+                coordinator,
+                northwind,
+                self.rise,
+                self.rise - timedelta(days=75),
+                note="Annual rate letter to P. Raman",
+            )
+
     def _close_finished_matter(self) -> None:
         matter = self.matters[CLOSED_MATTER]
         last_bill = Invoice.objects.filter(matter=matter).order_by("-issued_on").first()
@@ -1694,6 +1791,27 @@ class _DemoBuilder:
         self.say(f"closing matter {matter.number}")
         with self._as(specialist):
             close_matter(specialist, matter, closed_on)
+
+
+def _round_up(amount: Decimal, step: int) -> Decimal:
+    return max((amount / step).to_integral_value(ROUND_CEILING), Decimal(1)) * step
+
+
+_NO_RECEIPT_CODES = frozenset({"E101", "E106", "E107", "E108"})  # copies, PACER, couriers, post
+
+
+def _expense_facts(spec: _ExpenseSpec) -> dict[str, Any]:
+    """What clients' guidelines ask of an expense, decided from the expense itself rather than
+    drawn at random (so the seed still makes the same firm): receipts for all but copies,
+    PACER, couriers and postage; a meal for as many people as it cost 55.00 each; airfare over
+    600.00 booked in business, the rest in economy."""
+    amount = Decimal(spec.quantity) * Decimal(spec.unit_cost)
+    facts: dict[str, Any] = {"receipt": spec.code not in _NO_RECEIPT_CODES}
+    if spec.code == "E111":
+        facts["persons"] = max(1, int(amount // 55))
+    if spec.code == "E110" and spec.description.startswith("Airfare"):
+        facts["travel_class"] = "business" if amount > 600 else "economy"
+    return facts
 
 
 def _part_of(balance: Decimal, fraction: Decimal) -> Decimal:

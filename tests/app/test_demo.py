@@ -277,3 +277,49 @@ def test_some_work_is_still_unbilled(demo: DemoSummary) -> None:
 def test_the_demo_refuses_a_database_that_already_has_a_firm(demo: DemoSummary) -> None:
     with pytest.raises(LexbillError, match="already holds a firm"):
         build_demo_firm(seed=SEED, today=TODAY)
+
+
+def test_northwind_has_the_facts_its_guidelines_ask_for(demo: DemoSummary) -> None:
+    from lexbill.clients.models import ApprovedTimekeeper, RateNotice
+    from lexbill.clients.selectors import matter_budget_status
+
+    northwind = Client.objects.get(number="10231")
+    status = matter_budget_status(Matter.objects.get(number="10231-0047"))
+    lines = {line.phase: line for line in status.lines}
+    assert set(lines) == {"", "L100", "L200", "L300", "L400"}
+    assert lines[""].remaining > 0
+    assert sum(line.remaining < 0 for line in lines.values()) == 1  # one phase already over
+    approved = set(
+        ApprovedTimekeeper.objects.filter(client=northwind).values_list(
+            "timekeeper__code", flat=True
+        )
+    )
+    assert approved == {"DW", "JP", "MR", "RC", "SO"}
+    unapproved = TimeEntry.objects.filter(matter__client=northwind).exclude(
+        timekeeper__code__in=approved
+    )
+    assert unapproved.exists()  # so the approved-timekeepers rule has something to show
+    notice = RateNotice.objects.get(client=northwind)
+    assert notice.timekeeper is None and (notice.effective_from - notice.given_on).days == 75
+    assert Rate.objects.filter(effective_from=notice.effective_from).exists()
+    expenses = Expense.objects.all()
+    assert expenses.filter(receipt=True).exists() and expenses.filter(receipt=False).exists()
+    assert expenses.filter(expense_code="E111", persons__gt=1).exists()
+    assert {"business", "economy"} <= set(expenses.values_list("travel_class", flat=True))
+
+
+def test_the_guideline_report_has_brightlines_findings_to_show(demo: DemoSummary) -> None:
+    """Brightline's guidelines are in force from the first bill, so every run and approval
+    recorded what they found: last month's report (the page's default) is not empty."""
+    from lexbill.compliance.models import FindingRecord
+    from lexbill.compliance.report import Criteria, default_period, guideline_report
+
+    brightline = Client.objects.get(number="10457")
+    records = FindingRecord.objects.all()
+    assert records.exists()
+    assert set(records.values_list("client_id", flat=True)) == {brightline.pk}
+    periods = set(records.values_list("through", flat=True))
+    assert len(periods) >= 5  # every month billed
+    report = guideline_report(None, Criteria(*default_period(TODAY)))
+    assert report.totals and report.by_rule and report.by_timekeeper
+    assert {t.currency for t in report.totals} == {"USD"}

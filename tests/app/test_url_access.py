@@ -37,8 +37,18 @@ ROLE_TABLE: dict[str, Action | frozenset[Role]] = {
     "clients:matter-edit": Action.MANAGE_CLIENTS,
     "clients:matter-close": Action.MANAGE_CLIENTS,
     "clients:matter-rate-new": Action.MANAGE_RATES,
+    "clients:matter-budget": Action.MANAGE_CLIENTS,
+    "clients:matter-budget-remove": Action.MANAGE_CLIENTS,
+    "clients:client-approve-timekeeper": Action.MANAGE_CLIENTS,
+    "clients:client-withdraw-timekeeper": Action.MANAGE_CLIENTS,
+    "clients:client-rate-notice": Action.MANAGE_RATES,
+    "clients:client-rate-notice-remove": Action.MANAGE_RATES,
     "ebilling:profile": Action.MANAGE_CLIENTS,
+    # every role may edit a pre-bill; attorneys only their own matters' (the service says so)
+    "billing:line-split": Action.EDIT_PREBILL,
     "compliance:client-guidelines": Action.MANAGE_CLIENTS,
+    "compliance:guideline-report": Action.VIEW_REPORTS,
+    "compliance:guideline-report-findings": Action.VIEW_REPORTS,
     "compliance:client-guidelines-edit": Action.MANAGE_CLIENTS,
 }
 

@@ -97,6 +97,12 @@ def _guidelines_from_a_template_check_pre_bills_and_ledes_files(
     path.write_text(template.replace("client: TEMPLATE", f"client: {client}"))
     assert "imported" in run(env, "guidelines", "import", str(path), "--client", client)
     assert run(env, "guidelines", "export", "--client", client) == path.read_text()
+    # the demo recorded the litigation's budgets; a specialist adds one for a phase
+    budget = run_json(env, "matter", "budget", "10231-0047", "--show")
+    assert [b["phase"] for b in budget["budgets"]] == ["", "L100", "L200", "L300", "L400"]
+    add = ["matter", "budget", "10231-0047", "--amount", "1", "--phase", "L500"]
+    run(env, "--user", "specialist", *add)
+    assert run_json(env, "matter", "budget", "10231-0047")["budgets"][-1]["budget"] == "1.00"
     for command in (
         ["guidelines", "check", "--client", client],
         ["ledes", "check", str(tmp_path / f"{client}.ledes.txt"), "--client", client],

@@ -50,6 +50,11 @@ from lexbill.firm.permissions import Action, require
 
 BATCH = 5000
 Progress = Callable[[int, int], None]
+AFTER_BILL_RUN: list[Callable[[BillRun], object]] = []
+"""Work other apps do on a run's new pre-bills (``run.prebills``) inside the run's transaction,
+registered by them (the client's billing guidelines record their findings); billing itself knows
+none of them. Each must cost next to nothing for pre-bills it has no business with: this is the
+hot path."""
 # SQLite page cache for the run, in KiB (a negative cache_size): room for the line indexes.
 SQLITE_RUN_CACHE_KIB = 65536
 
@@ -152,6 +157,8 @@ def run_bill_run(
             _mark_prebilled("entries_timeentry", time_ids)
             _mark_prebilled("entries_expense", expense_ids)
             time_count, expense_count = time_ids.count, expense_ids.count
+            for after in AFTER_BILL_RUN:
+                after(run)
         else:
             time_count = expense_count = 0
         run.prebill_count = len(prebill_of)

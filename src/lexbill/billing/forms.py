@@ -9,7 +9,8 @@ from django import forms
 
 from lexbill.billing.models import LineKind, LineTreatment, PrebillLine, PrebillStatus
 from lexbill.clients.models import Client
-from lexbill.core.increments import minutes_to_hours
+from lexbill.core.errors import LexbillError
+from lexbill.core.increments import hours_to_minutes, minutes_to_hours
 
 INVOICE_STATUSES = ["final", "sent", "partly paid", "paid", "credited"]
 
@@ -163,3 +164,30 @@ class EmailInvoiceForm(forms.Form):
     message = forms.CharField(
         required=False, widget=forms.Textarea(attrs={"rows": 3}), label="Message"
     )
+
+
+class SplitPartForm(forms.Form):
+    """One entry of a split line; the field names are the split service's error fields, with
+    ``minutes`` shown as hours."""
+
+    hours = forms.CharField(max_length=12, label="Hours")
+    narrative = forms.CharField(max_length=4000, label="Narrative")
+    task_code = forms.CharField(required=False, max_length=10, label="Task")
+    activity_code = forms.CharField(required=False, max_length=10, label="Activity")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["hours"].widget.attrs.update({"size": 6, "inputmode": "decimal"})
+        self.fields["narrative"].widget.attrs.update({"size": 48})
+        for name in ("task_code", "activity_code"):
+            self.fields[name].widget.attrs["size"] = 5
+
+    def clean_hours(self) -> int:
+        """Whole minutes, from hours typed the way the pre-bill shows them."""
+        try:
+            return hours_to_minutes(self.cleaned_data["hours"].strip())
+        except LexbillError as exc:
+            raise forms.ValidationError(exc.message) from None
+
+
+SplitPartFormSet = forms.formset_factory(SplitPartForm, extra=0)

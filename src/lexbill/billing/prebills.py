@@ -1,8 +1,9 @@
-"""Reviewing a pre-bill: line edits, write-downs, no-charge, hold, approval and send-back."""
+"""Reviewing a pre-bill: line edits and splits, write-downs, no-charge, hold, approval and
+send-back."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -11,7 +12,9 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from lexbill.billing.formatting import format_money
+from lexbill.audit.context import acting_as, current_actor, current_channel
+from lexbill.audit.recorder import record_event
+from lexbill.billing.formatting import format_date, format_money
 from lexbill.billing.models import (
     LineKind,
     LineTreatment,
@@ -23,6 +26,7 @@ from lexbill.billing.models import (
 from lexbill.billing.selectors import previously_billed_fees
 from lexbill.clients.models import Matter
 from lexbill.core.errors import InvalidEntry, InvalidTransition, PermissionDenied
+from lexbill.core.increments import format_hours
 from lexbill.core.invoice_math import (
     InvoiceTotals,
     LineInput,
@@ -34,6 +38,7 @@ from lexbill.core.invoice_math import (
 )
 from lexbill.core.invoice_math import LineKind as CoreKind
 from lexbill.core.money import round_money, to_decimal
+from lexbill.core.splitting import share_adjustment, share_amount, share_whole
 from lexbill.entries.models import BillingState, Expense, TimeEntry
 from lexbill.firm.models import Role, Timekeeper, User
 from lexbill.firm.permissions import Action, require
@@ -201,6 +206,166 @@ def set_line_treatment(actor: User | None, line: PrebillLine, treatment: str) ->
         locked.treatment = treatment
         locked.save()
     return locked
+
+
+@dataclass(frozen=True)
+class SplitPart:
+    """One entry a line is split into, as the user confirmed it. Codes left ``None`` keep the
+    line's; an empty string clears them."""
+
+    minutes: int
+    narrative: str
+    task_code: str | None = None
+    activity_code: str | None = None
+
+
+def _checked_parts(line: PrebillLine, parts: Sequence[SplitPart]) -> list[SplitPart]:
+    """Every part as it will be stored, or the first problem, named by field and part number
+    (``line`` is the part's number, as it is a row's number in a batch of entries)."""
+    if len(parts) < 2:
+        raise InvalidEntry("split a line into at least two parts", field="parts")
+    checked = []
+    for number, part in enumerate(parts, start=1):
+        minutes = part.minutes
+        if isinstance(minutes, bool) or not isinstance(minutes, int) or minutes <= 0:
+            raise InvalidEntry(
+                f"part {number}: the hours must be more than zero", field="minutes", line=number
+            )
+        narrative = part.narrative.strip()
+        if not narrative:
+            raise InvalidEntry(
+                f"part {number}: a narrative is required", field="narrative", line=number
+            )
+        codes: dict[str, str] = {}
+        for value, kind, field in (
+            (part.task_code, CodeKind.TASK, "task_code"),
+            (part.activity_code, CodeKind.ACTIVITY, "activity_code"),
+        ):
+            code = getattr(line, field) if value is None else value.strip().upper()
+            if code and lookup(code, kind) is None:
+                raise InvalidEntry(
+                    f"part {number}: unknown UTBMS {kind} code {code!r}", field=field, line=number
+                )
+            codes[field] = code
+        checked.append(SplitPart(minutes, narrative, codes["task_code"], codes["activity_code"]))
+    total = sum(part.minutes for part in checked)
+    billed = line.minutes or 0
+    if total != billed:
+        raise InvalidEntry(
+            f"the parts come to {format_hours(total)} h ({total} min) but the line bills "
+            f"{format_hours(billed)} h ({billed} min); they must add up to it exactly",
+            field="minutes",
+        )
+    return checked
+
+
+def _new_row(original: TimeEntry | PrebillLine) -> None:
+    """Make ``original`` (a fresh copy read for the purpose) save as a new row: every column is
+    copied, including any a later migration adds, and only what differs is then set."""
+    original.pk = None
+    original._state.adding = True
+
+
+def split_prebill_line(
+    actor: User | None, line: PrebillLine, parts: Sequence[SplitPart]
+) -> list[PrebillLine]:
+    """Split a time line (a block-billed entry) into one line per part, for a reviewer who
+    confirmed or edited the parts; returns the parts' lines, the original line first.
+
+    The part minutes must add up to exactly what the line bills, so no time is billed more or
+    less. The line's amount and write-down are shared out in proportion to the minutes (the
+    amount rounded down, the write-down half-up, remainders on the last part) so the lines add
+    up to the original to the cent, and the pre-bill's fees and adjustments do not change. Tax,
+    taxed per line, can move by a cent for a client that is taxed.
+
+    The time entry behind the line is split too, so work in progress and the entry's history
+    stay true: the original entry becomes the first part, a new entry (state pre-billed,
+    recorded at the original's time, so the split is not taken for late time) each other
+    part, its raw seconds and billed minutes shared out in proportion. Every row change is
+    audited, the split is recorded as one event beside them, and a pre-bill comment says what
+    was split. Nothing changes when any part is refused.
+    """
+    with acting_as(actor or current_actor(), current_channel()), transaction.atomic():
+        locked = _locked_line(actor, line)
+        if locked.kind != LineKind.TIME:
+            raise InvalidEntry("only a time line can be split", field="kind")
+        checked = _checked_parts(locked, parts)
+        prebill = locked.prebill
+        currency = prebill.matter.currency
+        weights = [part.minutes for part in checked]
+        amounts = share_amount(Decimal(locked.amount), weights, currency)
+        adjustments = share_adjustment(Decimal(locked.adjustment), amounts, weights, currency)
+        entries = _split_entry(actor, locked, checked)
+        before = {"minutes": locked.minutes, "narrative": locked.narrative}
+        result: list[PrebillLine] = []
+        for index, part in enumerate(checked):
+            row = locked if index == 0 else PrebillLine.objects.get(pk=locked.pk)
+            if index:
+                _new_row(row)
+            row.minutes = part.minutes
+            row.narrative = part.narrative
+            row.task_code = part.task_code or ""
+            row.activity_code = part.activity_code or ""
+            row.amount = amounts[index]
+            row.adjustment = adjustments[index]
+            row.adjustment_reason = locked.adjustment_reason if adjustments[index] else ""
+            if entries is not None:
+                row.time_entry = entries[index]
+            row.save()
+            result.append(row)
+        keeper = locked.timekeeper.code if locked.timekeeper else "no timekeeper"
+        summary = f"Line of {format_date(locked.date)} ({keeper}) split into {len(result)} entries"
+        record_event(
+            "billing.PrebillLine",
+            locked.pk,
+            summary,
+            kind="split",
+            prebill=prebill.pk,
+            before=before,
+            lines=[row.pk for row in result],
+            time_entries=[entry.pk for entry in entries] if entries is not None else [],
+            minutes=weights,
+            amounts=[str(a) for a in amounts],
+            adjustments=[str(a) for a in adjustments],
+        )
+        listed = "\n".join(
+            f"{index}. {format_hours(row.minutes or 0)} h {row.narrative}"
+            for index, row in enumerate(result, start=1)
+        )
+        comment_on_prebill(actor, prebill, f"{summary}:\n{listed}")
+    return result
+
+
+def _split_entry(
+    actor: User | None, line: PrebillLine, parts: list[SplitPart]
+) -> list[TimeEntry] | None:
+    """The line's time entry as one entry per part (None for a line without an entry)."""
+    if line.time_entry_id is None:
+        return None
+    entry = TimeEntry.objects.select_for_update().get(pk=line.time_entry_id)
+    weights = [part.minutes for part in parts]
+    seconds = share_whole(entry.duration_seconds, weights)
+    billed = share_whole(entry.billed_minutes, weights)
+    recorded_at = entry.created_at
+    entries: list[TimeEntry] = []
+    for index, part in enumerate(parts):
+        row = entry if index == 0 else TimeEntry.objects.get(pk=entry.pk)
+        if index:
+            _new_row(row)
+            row.state = BillingState.PREBILLED
+            row.created_by = actor
+        row.duration_seconds = seconds[index]
+        row.billed_minutes = billed[index]
+        row.narrative = part.narrative
+        row.task_code = part.task_code or ""
+        row.activity_code = part.activity_code or ""
+        row.save()
+        entries.append(row)
+    # auto_now_add stamps the new rows "now"; the work was recorded when the original was.
+    TimeEntry.objects.filter(pk__in=[e.pk for e in entries[1:]]).update(created_at=recorded_at)
+    for row in entries[1:]:
+        row.created_at = recorded_at
+    return entries
 
 
 def _comment(prebill: Prebill, actor: User | None, action: str, text: str, at: datetime) -> None:

@@ -6,6 +6,7 @@ simpler and faster than a correlated SQL lookup per entry.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 
@@ -128,6 +129,25 @@ def rate_for(matter: Matter, timekeeper: Timekeeper, work_date: date) -> Resolve
     )
     book = RateBook(_rows(candidates))
     return book.resolve(rate_query(matter, timekeeper, work_date))
+
+
+def matter_rate_rows(
+    matter: Matter, timekeepers: Iterable[Timekeeper], until: date
+) -> list[RateRow]:
+    """Every row that could price these timekeepers' work on the matter up to ``until``, in one
+    query: a ``RateBook`` of them resolves their rate on any day, so a caller can follow how it
+    changed (the guideline check looks for rate increases)."""
+    keepers = list(timekeepers)
+    candidates = Rate.objects.filter(effective_from__lte=until, currency=matter.currency).filter(
+        Q(level=RateLevel.MATTER, matter=matter)
+        | Q(level=RateLevel.CLIENT, client_id=matter.client_id)
+        | Q(level=RateLevel.TIMEKEEPER, timekeeper__in=keepers)
+        | Q(
+            level=RateLevel.CLASSIFICATION,
+            classification__in={keeper.classification for keeper in keepers},
+        )
+    )
+    return _rows(candidates)
 
 
 def rate_query(matter: Matter, timekeeper: Timekeeper, work_date: date) -> RateQuery:

@@ -15,6 +15,7 @@ urlpatterns = [
     path("prebills/lines/<int:pk>/", views.line_row, name="line-row"),
     path("prebills/lines/<int:pk>/edit/", views.line_edit, name="line-edit"),
     path("prebills/lines/<int:pk>/update/", views.line_update, name="line-update"),
+    path("prebills/lines/<int:pk>/split/", views.line_split, name="line-split"),
     path("bill-runs/new/", views.billrun_new, name="billrun-new"),
     path("bill-runs/<str:token>/", views.billrun_status, name="billrun-status"),
     path("invoices/", views.invoice_list, name="invoice-list"),

@@ -13,16 +13,17 @@ from typing import Any
 from django.contrib import messages
 from django.db import transaction
 from django.db.models import F, Q, QuerySet
-from django.forms import Form
+from django.forms import BaseFormSet, Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.clickjacking import xframe_options_sameorigin
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from lexbill.billing import progress as bill_run_progress
 from lexbill.billing.email import email_invoice
+from lexbill.billing.formatting import format_date
 from lexbill.billing.forms import (
     ApproveForm,
     BillRunForm,
@@ -33,6 +34,8 @@ from lexbill.billing.forms import (
     LineEditForm,
     PrebillFilterForm,
     SendBackForm,
+    SplitPartForm,
+    SplitPartFormSet,
 )
 from lexbill.billing.invoicing import finalize_prebill, issue_credit_note
 from lexbill.billing.models import (
@@ -45,6 +48,7 @@ from lexbill.billing.models import (
 )
 from lexbill.billing.prebills import (
     EDITABLE,
+    SplitPart,
     adjust_line,
     approve_prebill,
     comment_on_prebill,
@@ -54,12 +58,15 @@ from lexbill.billing.prebills import (
     require_prebill_access,
     send_back_prebill,
     set_line_treatment,
+    split_prebill_line,
 )
 from lexbill.billing.selectors import invoice_status, with_balances, with_prebill_figures
 from lexbill.core.errors import LexbillError, PermissionDenied
+from lexbill.core.increments import hours_to_minutes, minutes_to_hours
 from lexbill.firm.models import User
 from lexbill.firm.permissions import Action, require
 from lexbill.formats.utbms import CodeKind, lookup
+from lexbill.web.access import forbidden, require_action
 from lexbill.web.errors import add_service_error
 from lexbill.web.paging import page_of
 from lexbill.web.views import invoice_pdf
@@ -394,6 +401,159 @@ def line_update(request: HttpRequest, pk: int) -> HttpResponse:
         "billing/_lines_update.html",
         _prebill_context(request, _get_prebill(line.prebill_id), focus_line=line.pk),
     )
+
+
+# ---- splitting a line ------------------------------------------------------------------------
+
+SPLIT_PREFIX = "part"
+# The service names a part's field; the form shows minutes as hours.
+_SPLIT_FIELDS = {"minutes": "hours"}
+
+
+def _proposed_parts(request: HttpRequest, line: PrebillLine) -> list[dict[str, Any]]:
+    """The rows to start from: a proposal passed in the query (``minutes`` and ``narrative``
+    once per part, as the guideline findings link to this page), else two empty rows. Billing
+    does not import the guidelines; whoever links here says what they propose."""
+    codes = {"task_code": line.task_code, "activity_code": line.activity_code}
+    minutes = request.GET.getlist("minutes")
+    narratives = request.GET.getlist("narrative")
+    if len(minutes) >= 2 and len(minutes) == len(narratives):
+        try:
+            proposed = [
+                {"hours": minutes_to_hours(int(m)), "narrative": n.strip(), **codes}
+                for m, n in zip(minutes, narratives, strict=True)
+                if int(m) > 0
+            ]
+        except ValueError:
+            proposed = []
+        if len(proposed) == len(minutes):
+            return proposed
+    return [{"hours": "", "narrative": "", **codes} for _ in range(2)]
+
+
+def _typed_parts(formset: BaseFormSet[SplitPartForm]) -> list[dict[str, Any]]:
+    """The rows as typed, valid or not, to show again with one row more or less."""
+    return [{name: form[name].value() or "" for name in form.fields} for form in formset.forms]
+
+
+def _parts_minutes(formset: BaseFormSet[SplitPartForm]) -> int | None:
+    """What the rows come to (None while any row's hours are not a number of minutes)."""
+    total = 0
+    for form in formset.forms:
+        value = form["hours"].value()
+        try:
+            total += hours_to_minutes(str(value or "").strip() or "0")
+        except LexbillError:
+            return None
+    return total
+
+
+def _split_page(
+    request: HttpRequest,
+    line: PrebillLine,
+    formset: BaseFormSet[SplitPartForm] | None,
+    *,
+    error: str = "",
+    total_error: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    prebill = line.prebill
+    return render(
+        request,
+        "billing/line_split.html",
+        {
+            "line": line,
+            "prebill": prebill,
+            "currency": prebill.matter.currency,
+            "formset": formset,
+            "parts_minutes": _parts_minutes(formset) if formset is not None else None,
+            "error": error,
+            "total_error": total_error,
+        },
+        status=status,
+    )
+
+
+def _split_error(formset: BaseFormSet[SplitPartForm], exc: LexbillError) -> tuple[str, str]:
+    """Put a refusal next to the part's field it names; otherwise by the total (the parts'
+    minutes together) or above the form. Returns (page error, total error)."""
+    field = _SPLIT_FIELDS.get(exc.field or "", exc.field or "")
+    message = exc.message[:1].upper() + exc.message[1:]
+    if exc.line is not None and 0 < exc.line <= len(formset.forms):
+        form = formset.forms[exc.line - 1]
+        if field in form.fields:
+            form.add_error(field, message)
+            return "", ""
+    if exc.field in ("minutes", "parts"):
+        return "", message
+    return message, ""
+
+
+@require_action(Action.EDIT_PREBILL)
+@require_http_methods(["GET", "POST"])
+def line_split(request: HttpRequest, pk: int) -> HttpResponse:
+    """Split a (block-billed) time line into entries the user confirms: the rows start from a
+    proposal in the query, or empty; the split service decides and records."""
+    line = _line(pk)
+    actor = _actor(request)
+    why_not = refusal(actor, Action.EDIT_PREBILL, line.prebill)
+    if why_not:
+        return forbidden(request, why_not)
+    if line.kind != LineKind.TIME or line.prebill.status not in EDITABLE:
+        reason = (
+            "Only a time line can be split."
+            if line.kind != LineKind.TIME
+            else f"Pre-bill {line.prebill_id} is {line.prebill.get_status_display().lower()}; "
+            "its lines can be split only while it is a draft or sent back."
+        )
+        return _split_page(request, line, None, error=reason, status=400)
+    if request.method == "GET":
+        formset = SplitPartFormSet(initial=_proposed_parts(request, line), prefix=SPLIT_PREFIX)
+        return _split_page(request, line, formset)
+    formset = SplitPartFormSet(request.POST, prefix=SPLIT_PREFIX)
+    if "add" in request.POST or "remove" in request.POST:
+        # Without JavaScript a row is added or removed on the server, keeping what was typed.
+        rows = _typed_parts(formset) if formset.management_form.is_valid() else []
+        if "add" in request.POST:
+            rows.append(
+                {
+                    "hours": "",
+                    "narrative": "",
+                    "task_code": line.task_code,
+                    "activity_code": line.activity_code,
+                }
+            )
+        else:
+            index = request.POST.get("remove", "")
+            if index.isdigit() and int(index) < len(rows):
+                del rows[int(index)]
+        return _split_page(request, line, SplitPartFormSet(initial=rows, prefix=SPLIT_PREFIX))
+    if not formset.is_valid():
+        return _split_page(request, line, formset, status=400)
+    parts = [
+        SplitPart(
+            minutes=data["hours"],
+            narrative=data["narrative"],
+            task_code=data["task_code"],
+            activity_code=data["activity_code"],
+        )
+        for data in formset.cleaned_data
+        if data  # a row left empty is no part
+    ]
+    try:
+        lines = split_prebill_line(actor, line, parts)
+    except LexbillError as exc:
+        error, total_error = _split_error(formset, exc)
+        status = 403 if isinstance(exc, PermissionDenied) else 400
+        return _split_page(
+            request, line, formset, error=error, total_error=total_error, status=status
+        )
+    messages.success(
+        request,
+        f"Line of {format_date(line.date)} split into {len(lines)} entries; each is now a line "
+        "of its own on the pre-bill.",
+    )
+    return redirect("billing:prebill-detail", pk=line.prebill_id)
 
 
 # ---- bill runs -------------------------------------------------------------------------------

@@ -98,3 +98,40 @@ class MatterRateForm(forms.Form):
         if bool(data.get("timekeeper")) == bool(data.get("classification")):
             self.add_error("timekeeper", "choose a timekeeper or a classification, not both")
         return data
+
+
+# ---- facts the client's billing guidelines need -----------------------------------------------
+
+
+class MatterBudgetForm(forms.Form):
+    phase = forms.CharField(
+        required=False,
+        max_length=10,
+        label="Phase",
+        help_text="A UTBMS phase (L200) or task code (L210); blank for the whole matter.",
+        widget=forms.TextInput(attrs={"size": 6}),
+    )
+    amount = forms.DecimalField(label="Budget", max_digits=18)
+
+
+class ApprovedTimekeeperForm(forms.Form):
+    timekeeper = forms.ModelChoiceField(
+        queryset=Timekeeper.objects.filter(active=True).order_by("last_name", "first_name")
+    )
+    approved_on = forms.DateField(widget=DATE, label="Approved on")
+    note = forms.CharField(required=False, max_length=200, help_text="E.g. who approved it.")
+
+
+class RateNoticeForm(forms.Form):
+    timekeeper = forms.ModelChoiceField(
+        queryset=Timekeeper.objects.order_by("last_name", "first_name"),
+        required=False,
+        empty_label="Every timekeeper",
+    )
+    effective_from = forms.DateField(
+        widget=DATE, label="Increase effective", help_text="The day the new rate takes effect."
+    )
+    given_on = forms.DateField(
+        widget=DATE, label="Notice given", help_text="When the client was told."
+    )
+    note = forms.CharField(required=False, max_length=200, help_text="E.g. how it was sent.")

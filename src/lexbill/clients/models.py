@@ -86,3 +86,85 @@ class Matter(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status == self.Status.OPEN
+
+
+# ---- facts a client's billing guidelines need -------------------------------------------------
+
+
+class MatterBudget(models.Model):
+    """What the client agreed the matter (blank ``phase``) or one UTBMS phase or task of it may
+    cost, in the matter's currency; the budget rules compare it with what has been billed."""
+
+    matter = models.ForeignKey(Matter, on_delete=models.CASCADE, related_name="budgets")
+    phase = models.CharField(
+        max_length=10,
+        blank=True,
+        help_text="a UTBMS phase (L200) or task code (L210); blank for the whole matter",
+    )
+    amount = FixedDecimalField(places=2)
+
+    class Meta:
+        ordering = ["matter", "phase"]
+        constraints = [
+            models.UniqueConstraint(fields=["matter", "phase"], name="matter_budget_unique"),
+            models.CheckConstraint(name="matter_budget_positive", condition=Q(amount__gt=0)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.matter_id} {self.phase or 'matter'} {self.amount}"
+
+
+class ApprovedTimekeeper(models.Model):
+    """A timekeeper the client approved to bill it. A client with none recorded has no list
+    (every timekeeper may bill), so the approved-timekeepers rule stays silent for it."""
+
+    client = models.ForeignKey(
+        Client, on_delete=models.CASCADE, related_name="approved_timekeepers"
+    )
+    timekeeper = models.ForeignKey(Timekeeper, on_delete=models.PROTECT, related_name="+")
+    approved_on = models.DateField()
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["client", "timekeeper__code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client", "timekeeper"], name="approved_timekeeper_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.client_id} approves {self.timekeeper_id}"
+
+
+class RateNotice(models.Model):
+    """The firm told the client of a rate increase taking effect on ``effective_from``: for one
+    timekeeper, or for every timekeeper when ``timekeeper`` is empty. The rate-increase rule
+    pays the new rate only from the notice the client requires after ``given_on``."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="rate_notices")
+    timekeeper = models.ForeignKey(
+        Timekeeper, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    effective_from = models.DateField(help_text="the day the increased rate takes effect")
+    given_on = models.DateField(help_text="the day the client was told")
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["client", "-effective_from", "id"]
+        # NULL never equals NULL in a unique index, so the client-wide notice has its own.
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client", "timekeeper", "effective_from"],
+                condition=Q(timekeeper__isnull=False),
+                name="rate_notice_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["client", "effective_from"],
+                condition=Q(timekeeper__isnull=True),
+                name="rate_notice_client_wide_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.client_id} notice of {self.effective_from} given {self.given_on}"

@@ -1,4 +1,5 @@
-"""Opening, changing and closing clients and matters."""
+"""Opening, changing and closing clients and matters, and the facts about them that client
+billing guidelines need: matter budgets, approved timekeepers, notices of rate increases."""
 
 from __future__ import annotations
 
@@ -7,11 +8,12 @@ from decimal import Decimal
 
 from django.db import transaction
 
-from lexbill.clients.models import Client, Matter
-from lexbill.core.errors import InvalidEntry
+from lexbill.clients.models import ApprovedTimekeeper, Client, Matter, MatterBudget, RateNotice
+from lexbill.core.errors import InvalidEntry, LexbillError, NotFound
 from lexbill.core.money import minor_unit_places, to_decimal
 from lexbill.firm.models import Timekeeper, User
 from lexbill.firm.permissions import Action, require
+from lexbill.formats.utbms import CodeKind, all_codes
 
 
 def create_client(
@@ -179,3 +181,152 @@ def update_matter(actor: User | None, matter: Matter, **changes: object) -> Matt
         matter.fee_cap = cap
         matter.save()
     return matter
+
+
+# ---- facts the client's billing guidelines need -----------------------------------------------
+# Each change is one row created, changed or deleted in one transaction, so the audit signals
+# record it with the actor and channel; nothing here is set-based.
+
+
+def _budget_phase(matter: Matter, phase: str) -> str:
+    """A UTBMS phase (L200) or task code (L210) of the matter's code set, or blank."""
+    phase = phase.strip().upper()
+    if not phase:
+        return ""
+    code = all_codes().get(phase)
+    if code is None or code.kind != CodeKind.TASK:
+        raise InvalidEntry(f"{phase!r} is not a UTBMS phase or task code", field="phase")
+    if matter.task_code_set and code.code_set != matter.task_code_set:
+        raise InvalidEntry(
+            f"{phase} is a {code.code_set} code; matter {matter.number} is billed with "
+            f"{matter.task_code_set} codes",
+            field="phase",
+        )
+    return phase
+
+
+def _budget_amount(matter: Matter, amount: Decimal | str | int) -> Decimal:
+    try:
+        value = to_decimal(amount)
+    except (LexbillError, TypeError):
+        raise InvalidEntry(f"{amount!r} is not an amount", field="amount") from None
+    places = minor_unit_places(matter.currency)
+    if value <= 0:
+        raise InvalidEntry("a budget must be more than zero", field="amount")
+    if value != round(value, places):
+        raise InvalidEntry(
+            f"{matter.currency} amounts have {places} decimal places at most", field="amount"
+        )
+    return value
+
+
+def set_matter_budget(
+    actor: User | None, matter: Matter, phase: str, amount: Decimal | str | int
+) -> MatterBudget:
+    """Set the whole matter's budget (blank ``phase``) or one phase's, replacing the one set
+    before: a budget is revised by the client, not added to."""
+    require(actor, Action.MANAGE_CLIENTS)
+    phase = _budget_phase(matter, phase)
+    value = _budget_amount(matter, amount)
+    with transaction.atomic():
+        Matter.objects.select_for_update().get(pk=matter.pk)
+        budget = MatterBudget.objects.filter(matter=matter, phase=phase).first()
+        if budget is None:
+            return MatterBudget.objects.create(matter=matter, phase=phase, amount=value)
+        budget.amount = value
+        budget.save()
+    return budget
+
+
+def remove_matter_budget(actor: User | None, matter: Matter, phase: str) -> None:
+    require(actor, Action.MANAGE_CLIENTS)
+    phase = phase.strip().upper()
+    with transaction.atomic():
+        budget = MatterBudget.objects.select_for_update().filter(matter=matter, phase=phase).first()
+        if budget is None:
+            what = f"phase {phase}" if phase else "the matter"
+            raise NotFound(f"matter {matter.number} has no budget for {what}", field="phase")
+        budget.delete()
+
+
+def approve_timekeeper(
+    actor: User | None,
+    client: Client,
+    timekeeper: Timekeeper,
+    approved_on: date,
+    note: str = "",
+) -> ApprovedTimekeeper:
+    """Record that the client approved the timekeeper to bill it. From the first approval on,
+    the client's approved-timekeepers rule flags work by anyone not approved."""
+    require(actor, Action.MANAGE_CLIENTS)
+    if len(note) > 200:
+        raise InvalidEntry("a note is at most 200 characters", field="note")
+    with transaction.atomic():
+        Client.objects.select_for_update().get(pk=client.pk)
+        if ApprovedTimekeeper.objects.filter(client=client, timekeeper=timekeeper).exists():
+            raise InvalidEntry(
+                f"{timekeeper.code} is already approved by client {client.number}",
+                field="timekeeper",
+            )
+        return ApprovedTimekeeper.objects.create(
+            client=client, timekeeper=timekeeper, approved_on=approved_on, note=note.strip()
+        )
+
+
+def withdraw_timekeeper_approval(
+    actor: User | None, client: Client, timekeeper: Timekeeper
+) -> None:
+    """The client no longer approves the timekeeper; withdrawing the last approval leaves the
+    client without a list, and then nobody is flagged."""
+    require(actor, Action.MANAGE_CLIENTS)
+    with transaction.atomic():
+        approval = (
+            ApprovedTimekeeper.objects.select_for_update()
+            .filter(client=client, timekeeper=timekeeper)
+            .first()
+        )
+        if approval is None:
+            raise NotFound(
+                f"{timekeeper.code} is not approved by client {client.number}", field="timekeeper"
+            )
+        approval.delete()
+
+
+def record_rate_notice(
+    actor: User | None,
+    client: Client,
+    effective_from: date,
+    given_on: date,
+    timekeeper: Timekeeper | None = None,
+    note: str = "",
+) -> RateNotice:
+    """Record when the client was told of a rate increase taking effect on ``effective_from``,
+    for one timekeeper or (no timekeeper) for all. Rates are the rate managers' business, and
+    the notice decides whether a new rate is payable, so the same role records it."""
+    require(actor, Action.MANAGE_RATES)
+    if len(note) > 200:
+        raise InvalidEntry("a note is at most 200 characters", field="note")
+    with transaction.atomic():
+        Client.objects.select_for_update().get(pk=client.pk)
+        if RateNotice.objects.filter(
+            client=client, timekeeper=timekeeper, effective_from=effective_from
+        ).exists():
+            who = timekeeper.code if timekeeper else "every timekeeper"
+            raise InvalidEntry(
+                f"a notice of the {effective_from.isoformat()} increase for {who} is already "
+                "recorded; remove it first to correct it",
+                field="effective_from",
+            )
+        return RateNotice.objects.create(
+            client=client,
+            timekeeper=timekeeper,
+            effective_from=effective_from,
+            given_on=given_on,
+            note=note.strip(),
+        )
+
+
+def remove_rate_notice(actor: User | None, notice: RateNotice) -> None:
+    require(actor, Action.MANAGE_RATES)
+    with transaction.atomic():
+        RateNotice.objects.select_for_update().get(pk=notice.pk).delete()

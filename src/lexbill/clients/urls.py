@@ -15,4 +15,26 @@ urlpatterns = [
     path("matters/<int:pk>/edit/", views.matter_edit, name="matter-edit"),
     path("matters/<int:pk>/close/", views.matter_close, name="matter-close"),
     path("matters/<int:pk>/rates/", views.matter_rate_new, name="matter-rate-new"),
+    path("matters/<int:pk>/budget/", views.matter_budget_set, name="matter-budget"),
+    path(
+        "matters/<int:pk>/budget/remove/",
+        views.matter_budget_remove,
+        name="matter-budget-remove",
+    ),
+    path(
+        "clients/<int:pk>/approved-timekeepers/",
+        views.client_timekeeper_approve,
+        name="client-approve-timekeeper",
+    ),
+    path(
+        "clients/<int:pk>/approved-timekeepers/withdraw/",
+        views.client_timekeeper_withdraw,
+        name="client-withdraw-timekeeper",
+    ),
+    path("clients/<int:pk>/rate-notices/", views.client_rate_notice_new, name="client-rate-notice"),
+    path(
+        "clients/<int:pk>/rate-notices/<int:notice>/remove/",
+        views.client_rate_notice_remove,
+        name="client-rate-notice-remove",
+    ),
 ]

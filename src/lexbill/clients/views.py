@@ -24,19 +24,29 @@ from lexbill.billing.selectors import (
     with_balances,
 )
 from lexbill.clients.forms import (
+    ApprovedTimekeeperForm,
     ClientForm,
     ClientSearchForm,
+    MatterBudgetForm,
     MatterEditForm,
     MatterForm,
     MatterRateForm,
+    RateNoticeForm,
 )
-from lexbill.clients.models import Client, Matter
+from lexbill.clients.models import Client, Matter, RateNotice
+from lexbill.clients.selectors import matter_budget_status
 from lexbill.clients.services import (
+    approve_timekeeper,
     close_matter,
     create_client,
     open_matter,
+    record_rate_notice,
+    remove_matter_budget,
+    remove_rate_notice,
+    set_matter_budget,
     update_client,
     update_matter,
+    withdraw_timekeeper_approval,
 )
 from lexbill.core.errors import LexbillError, PermissionDenied
 from lexbill.entries.models import BillingState
@@ -111,21 +121,28 @@ def client_new(request: HttpRequest) -> HttpResponse:
     return render(request, "clients/client_form.html", {"form": form}, status=status)
 
 
+def _client_context(request: HttpRequest, client: Client, **extra: Any) -> dict[str, Any]:
+    actor = _actor(request)
+    today = timezone.localdate()
+    context: dict[str, Any] = {
+        "client": client,
+        "tax_percent": _percent(client.tax_rate_percent),
+        "matters": client.matters.select_related("responsible_attorney").order_by("number"),
+        "balances": [(c, client_balance(client, c)) for c in client_currencies(client)],
+        "approvals": client.approved_timekeepers.select_related("timekeeper"),
+        "approve_form": ApprovedTimekeeperForm(initial={"approved_on": today}),
+        "rate_notices": client.rate_notices.select_related("timekeeper"),
+        "notice_form": RateNoticeForm(initial={"given_on": today}),
+        "can_manage": _may(actor, Action.MANAGE_CLIENTS),
+        "can_rate": _may(actor, Action.MANAGE_RATES),
+    }
+    context.update(extra)
+    return context
+
+
 def client_detail(request: HttpRequest, pk: int) -> HttpResponse:
     client = get_object_or_404(Client, pk=pk)
-    matters = client.matters.select_related("responsible_attorney").order_by("number")
-    balances = [(c, client_balance(client, c)) for c in client_currencies(client)]
-    return render(
-        request,
-        "clients/client_detail.html",
-        {
-            "client": client,
-            "tax_percent": _percent(client.tax_rate_percent),
-            "matters": matters,
-            "balances": balances,
-            "can_manage": _may(_actor(request), Action.MANAGE_CLIENTS),
-        },
-    )
+    return render(request, "clients/client_detail.html", _client_context(request, client))
 
 
 @require_action(Action.MANAGE_CLIENTS)
@@ -211,6 +228,8 @@ def _matter_context(request: HttpRequest, matter: Matter, **extra: Any) -> dict[
         .select_related("timekeeper")
         .order_by("-effective_from", "id"),
         "rate_form": MatterRateForm(initial={"effective_from": timezone.localdate()}),
+        "budget": matter_budget_status(matter),
+        "budget_form": MatterBudgetForm(),
         "can_manage": _may(actor, Action.MANAGE_CLIENTS),
         "can_rate": _may(actor, Action.MANAGE_RATES),
     }
@@ -291,3 +310,116 @@ def matter_rate_new(request: HttpRequest, pk: int) -> HttpResponse:
         _matter_context(request, matter, rate_form=form),
         status=400,
     )
+
+
+# ---- facts the client's billing guidelines need -----------------------------------------------
+# Small forms on the matter and client pages; a refusal shows the page again with the form's
+# errors next to the field the service named.
+
+
+@require_action(Action.MANAGE_CLIENTS)
+@require_POST
+def matter_budget_set(request: HttpRequest, pk: int) -> HttpResponse:
+    matter = _get_matter(pk)
+    form = MatterBudgetForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            budget = set_matter_budget(_actor(request), matter, data["phase"], data["amount"])
+        except LexbillError as exc:
+            add_service_error(form, exc)
+        else:
+            what = f"phase {budget.phase}" if budget.phase else "the matter"
+            messages.success(request, f"Budget for {what} set to {budget.amount}.")
+            return redirect("clients:matter-detail", pk=matter.pk)
+    context = _matter_context(request, matter, budget_form=form)
+    return render(request, "clients/matter_detail.html", context, status=400)
+
+
+@require_action(Action.MANAGE_CLIENTS)
+@require_POST
+def matter_budget_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    matter = _get_matter(pk)
+    phase = request.POST.get("phase", "")
+    try:
+        remove_matter_budget(_actor(request), matter, phase)
+    except LexbillError as exc:
+        context = _matter_context(request, matter, error=exc.message)
+        return render(request, "clients/matter_detail.html", context, status=_status(exc))
+    messages.success(request, f"Budget for {f'phase {phase}' if phase else 'the matter'} removed.")
+    return redirect("clients:matter-detail", pk=matter.pk)
+
+
+@require_action(Action.MANAGE_CLIENTS)
+@require_POST
+def client_timekeeper_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    client = get_object_or_404(Client, pk=pk)
+    form = ApprovedTimekeeperForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            approval = approve_timekeeper(
+                _actor(request), client, data["timekeeper"], data["approved_on"], data["note"]
+            )
+        except LexbillError as exc:
+            add_service_error(form, exc)
+        else:
+            messages.success(request, f"{approval.timekeeper.code} approved by {client.number}.")
+            return redirect("clients:client-detail", pk=client.pk)
+    context = _client_context(request, client, approve_form=form)
+    return render(request, "clients/client_detail.html", context, status=400)
+
+
+@require_action(Action.MANAGE_CLIENTS)
+@require_POST
+def client_timekeeper_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    client = get_object_or_404(Client, pk=pk)
+    approval = get_object_or_404(
+        client.approved_timekeepers.select_related("timekeeper"),
+        timekeeper_id=request.POST.get("timekeeper") or 0,
+    )
+    try:
+        withdraw_timekeeper_approval(_actor(request), client, approval.timekeeper)
+    except LexbillError as exc:
+        context = _client_context(request, client, error=exc.message)
+        return render(request, "clients/client_detail.html", context, status=_status(exc))
+    messages.success(request, f"{approval.timekeeper.code} is no longer approved.")
+    return redirect("clients:client-detail", pk=client.pk)
+
+
+@require_action(Action.MANAGE_RATES)
+@require_POST
+def client_rate_notice_new(request: HttpRequest, pk: int) -> HttpResponse:
+    client = get_object_or_404(Client, pk=pk)
+    form = RateNoticeForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            record_rate_notice(
+                _actor(request),
+                client,
+                data["effective_from"],
+                data["given_on"],
+                data["timekeeper"],
+                data["note"],
+            )
+        except LexbillError as exc:
+            add_service_error(form, exc)
+        else:
+            messages.success(request, "Rate notice recorded.")
+            return redirect("clients:client-detail", pk=client.pk)
+    context = _client_context(request, client, notice_form=form)
+    return render(request, "clients/client_detail.html", context, status=400)
+
+
+@require_action(Action.MANAGE_RATES)
+@require_POST
+def client_rate_notice_remove(request: HttpRequest, pk: int, notice: int) -> HttpResponse:
+    found = get_object_or_404(RateNotice.objects.select_related("client"), pk=notice, client_id=pk)
+    try:
+        remove_rate_notice(_actor(request), found)
+    except LexbillError as exc:
+        context = _client_context(request, found.client, error=exc.message)
+        return render(request, "clients/client_detail.html", context, status=_status(exc))
+    messages.success(request, "Rate notice removed.")
+    return redirect("clients:client-detail", pk=pk)

@@ -13,3 +13,9 @@ class ComplianceConfig(AppConfig):
 
         if require_no_blocking_findings not in APPROVAL_CHECKS:
             APPROVAL_CHECKS.append(require_no_blocking_findings)
+        # what a bill run's new pre-bills break is recorded as they are made (for the report)
+        from lexbill.billing.bill_run import AFTER_BILL_RUN
+        from lexbill.compliance.records import record_bill_run_findings
+
+        if record_bill_run_findings not in AFTER_BILL_RUN:
+            AFTER_BILL_RUN.append(record_bill_run_findings)

@@ -23,6 +23,7 @@ from lexbill.billing.prebills import (
     set_line_treatment,
 )
 from lexbill.clients.models import Client, Matter
+from lexbill.compliance import facts
 from lexbill.compliance.models import FindingOverride, GuidelineVersion
 from lexbill.core.errors import InvalidEntry, InvalidTransition, NotFound
 from lexbill.ebilling.export import profile_for
@@ -109,6 +110,8 @@ def line_record(line: PrebillLine, matter: Matter, codes: EbillingProfile | None
         else Decimal(0)
     )
     entry = line.time_entry
+    # the receipt, people and fare class of an expense are on the expense, not copied to the line
+    expense = line.expense if line.expense_id is not None else None
     return g.Line(
         id=str(line.pk),
         kind=g.LineKind.TIME if line.kind == LineKind.TIME else g.LineKind.EXPENSE,
@@ -133,6 +136,9 @@ def line_record(line: PrebillLine, matter: Matter, codes: EbillingProfile | None
         quantity=Decimal(line.quantity or 0),
         unit_cost=Decimal(line.rate) if line.kind == LineKind.EXPENSE else Decimal(0),
         entered_on=timezone.localdate(entry.created_at) if entry is not None else None,
+        receipt=expense.receipt if expense is not None else False,
+        persons=expense.persons if expense is not None else 1,
+        travel_class=expense.travel_class if expense is not None else "",
     )
 
 
@@ -166,14 +172,21 @@ def prebill_findings(prebill: Prebill) -> g.CheckResult | None:
         return None
     lines = list(
         prebill.lines.filter(treatment=LineTreatment.BILL)
-        .select_related("timekeeper", "time_entry")
+        .select_related("timekeeper", "time_entry", "expense")
         .order_by("kind", "date", "id")
     )
+    keepers = {
+        line.timekeeper_id: line.timekeeper
+        for line in lines
+        if line.kind == LineKind.TIME and line.timekeeper is not None
+    }
     context = g.CheckContext(
         currency=matter.currency,
         period_end=prebill.through,
         invoice_date=timezone.localdate(),
-        matters={matter.number: g.MatterFacts(code_set=matter.task_code_set)},
+        matters={matter.number: facts.matter_facts(matter, prebill)},
+        approved_timekeepers=facts.approved_timekeepers(matter.client),
+        rate_increases=facts.rate_increases(matter, keepers.values(), prebill.through),
         other_minutes_by_day=_other_minutes(prebill, lines),
     )
     profile = profile_for(matter.client)
@@ -193,8 +206,11 @@ def open_blocking(prebill: Prebill, result: g.CheckResult | None) -> list[g.Find
 
 
 def require_no_blocking_findings(prebill: Prebill) -> None:
-    """The approval check: every blocking finding fixed or overridden first."""
-    blocking = open_blocking(prebill, prebill_findings(prebill))
+    """The approval check: every blocking finding fixed or overridden first. What it finds is
+    recorded (kept only when the approval goes through: a refusal rolls back)."""
+    from lexbill.compliance.records import check_and_record  # records builds on this module
+
+    blocking = open_blocking(prebill, check_and_record(prebill))
     if blocking:
         first = blocking[0]
         raise InvalidTransition(
@@ -214,16 +230,20 @@ def override_finding(
         raise InvalidEntry("say why the finding is overridden", field="reason")
     if prebill.status not in (PrebillStatus.DRAFT, PrebillStatus.RETURNED):
         raise InvalidTransition(f"pre-bill {prebill.pk} is {prebill.status}", field="status")
-    keys = {
-        finding_key(f) for f in (prebill_findings(prebill) or g.CheckResult((), 0, "")).findings
-    }
+    from lexbill.compliance.records import record_findings  # records builds on this module
+
+    result = prebill_findings(prebill)
+    keys = {finding_key(f) for f in (result or g.CheckResult((), 0, "")).findings}
     if (rule_id, line_key) not in keys:
         raise NotFound(f"no finding of rule {rule_id!r} on line(s) {line_key or '(invoice)'}")
     if prebill.overrides.filter(rule_id=rule_id, line_key=line_key).exists():
         raise InvalidEntry("this finding is already overridden", field="rule_id")
-    return FindingOverride.objects.create(
-        prebill=prebill, rule_id=rule_id, line_key=line_key, reason=reason.strip(), by=actor
-    )
+    with transaction.atomic():
+        override = FindingOverride.objects.create(
+            prebill=prebill, rule_id=rule_id, line_key=line_key, reason=reason.strip(), by=actor
+        )
+        record_findings(prebill, result)
+    return override
 
 
 def apply_certain_fixes(
@@ -256,6 +276,9 @@ def apply_certain_fixes(
             comment_on_prebill(
                 actor, prebill, "Billing guideline fixes applied:\n" + "\n".join(notes)
             )
+            from lexbill.compliance.records import check_and_record  # builds on this module
+
+            check_and_record(prebill)  # what the fixes fixed is recorded as fixed
     return len(changed)
 
 
@@ -268,7 +291,8 @@ def _apply_once(
     matter = prebill.matter
     profile = profile_for(matter.client)
     lines = {
-        str(line.pk): line for line in prebill.lines.select_related("timekeeper", "time_entry")
+        str(line.pk): line
+        for line in prebill.lines.select_related("timekeeper", "time_entry", "expense")
     }
     by_line: dict[str, list[g.Fix]] = {}
     for fix in fixes:

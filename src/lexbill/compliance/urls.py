@@ -1,6 +1,6 @@
 from django.urls import path
 
-from lexbill.compliance import editor_views, views
+from lexbill.compliance import editor_views, report_views, views
 
 app_name = "compliance"
 
@@ -15,4 +15,10 @@ urlpatterns = [
     path("prebills/<int:pk>/findings/override/", views.prebill_override, name="prebill-override"),
     path("prebills/<int:pk>/findings/fix/", views.prebill_fix, name="prebill-fix"),
     path("time/warnings/", views.entry_warnings, name="entry-warnings"),
+    path("reports/guidelines/", report_views.guideline_report_page, name="guideline-report"),
+    path(
+        "reports/guidelines/findings/",
+        report_views.guideline_report_findings,
+        name="guideline-report-findings",
+    ),
 ]

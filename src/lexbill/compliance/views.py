@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -18,6 +19,7 @@ from lexbill.billing.models import Prebill
 from lexbill.billing.prebills import EDITABLE
 from lexbill.clients.models import Client, Matter
 from lexbill.compliance.models import GuidelineVersion
+from lexbill.compliance.records import record_findings
 from lexbill.compliance.services import (
     apply_certain_fixes,
     document_for,
@@ -71,8 +73,22 @@ def client_guidelines(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _review_split_url(fix: g.Fix) -> str:
+    """The billing page that splits the line, with the proposal's parts in the query: the user
+    confirms or edits them there, and billing never needs to know about guidelines."""
+    query = urlencode(
+        [
+            pair
+            for part in fix.proposed_lines
+            for pair in (("minutes", str(part.minutes)), ("narrative", part.narrative))
+        ]
+    )
+    return f"{reverse('billing:line-split', args=[int(fix.line_id)])}?{query}"
+
+
 def _panel(request: HttpRequest, prebill: Prebill, **extra: Any) -> HttpResponse:
     result = prebill_findings(prebill)
+    record_findings(prebill, result)  # what the reviewer sees is what the report counts
     overridden = {
         (o.rule_id, o.line_key): o for o in prebill.overrides.select_related("by").order_by("at")
     }
@@ -91,7 +107,11 @@ def _panel(request: HttpRequest, prebill: Prebill, **extra: Any) -> HttpResponse
                 "line_labels": ", ".join(labels.get(i, i) for i in finding.line_ids),
                 "override": overridden.get(key),
                 "fixable": any(fix.kind is not g.FixKind.SPLIT for fix in finding.fixes),
-                "proposals": [fix for fix in finding.fixes if fix.kind is g.FixKind.SPLIT],
+                "proposals": [
+                    (fix, _review_split_url(fix))
+                    for fix in finding.fixes
+                    if fix.kind is g.FixKind.SPLIT
+                ],
             }
         )
     context = {

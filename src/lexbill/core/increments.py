@@ -83,6 +83,22 @@ def minutes_to_hours(minutes: int) -> Decimal:
     return hours.quantize(_HOURS_PLACES, rounding=ROUND_HALF_UP)
 
 
+def hours_to_minutes(hours: Decimal | int | str, field: str = "hours") -> int:
+    """Billed hours as typed ("0.7", or "0.1167" for 7 minutes as ``minutes_to_hours`` shows
+    them) to whole minutes; hours that are no whole number of minutes are refused, not rounded,
+    because billed time is whole minutes and a silent rounding would bill what nobody typed."""
+    try:
+        value = to_decimal(hours)
+    except LexbillError as exc:
+        raise InvalidEntry(exc.message, field=field) from exc
+    minutes = int((value * _MINUTES_PER_HOUR).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    if value * _MINUTES_PER_HOUR != minutes and minutes_to_hours(minutes) != value:
+        raise InvalidEntry(
+            f"{value} h is not a whole number of minutes (e.g. 0.1, 0.25, 1.5)", field=field
+        )
+    return minutes
+
+
 def format_hours(minutes: int, places: int = 2) -> str:
     """Rounds from the exact figure, not from a rounded one, so display never double-rounds."""
     if places < 0:

@@ -16,7 +16,7 @@ from django.utils import timezone
 from lexbill.clients.models import Matter
 from lexbill.core.errors import LexbillError
 from lexbill.core.increments import hours_to_seconds
-from lexbill.entries.models import Billable, BillingState
+from lexbill.entries.models import Billable, BillingState, TravelClass
 from lexbill.entries.selectors import (
     EXPENSE_SORT_LABELS,
     SORT_LABELS,
@@ -227,17 +227,43 @@ class ExpenseForm(ServiceErrorsMixin, forms.Form):
     unit_cost = forms.DecimalField(label="Unit cost", max_digits=14, decimal_places=4)
     description = forms.CharField(label="Description", widget=forms.Textarea(attrs={"rows": 2}))
     billable = forms.ChoiceField(label="Billing", choices=Billable.choices)
+    # What a client's billing guidelines ask of an expense; checked at pre-bill time.
+    receipt = forms.BooleanField(
+        label="Receipt attached or on file",
+        required=False,
+        help_text="Clients often want a receipt for any expense over $25.",
+    )
+    persons = forms.IntegerField(
+        label="People covered",
+        required=False,
+        min_value=1,
+        initial=1,
+        help_text="For a meal: how many people it paid for (caps are per person).",
+        widget=forms.NumberInput(attrs={"size": 4}),
+    )
+    travel_class = forms.ChoiceField(
+        label="Travel class",
+        required=False,
+        choices=TravelClass.choices,
+        help_text="For airfare or rail: the fare class booked.",
+    )
 
     def __init__(self, *args: Any, user: User | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field: forms.ModelChoiceField = self.fields["timekeeper"]  # type: ignore[type-arg,assignment]
         field.queryset = timekeepers()
         if not self.is_bound:
+            self.initial.setdefault("persons", 1)
             self.initial.setdefault("date", timezone.localdate())
             self.initial.setdefault("billable", Billable.BILLABLE)
             own = Timekeeper.objects.filter(user=user).first() if user is not None else None
             if own is not None:
                 self.initial.setdefault("timekeeper", own.pk)
+
+    def clean_persons(self) -> int:
+        """Left empty, an expense covers one person."""
+        persons: int | None = self.cleaned_data.get("persons")
+        return 1 if persons is None else persons
 
 
 class _ListFilterForm(forms.Form):

@@ -83,6 +83,16 @@ class TimeEntry(models.Model):
         return f"{self.work_date} {self.timekeeper_id} {self.billed_minutes}m {self.narrative[:40]}"
 
 
+class TravelClass(models.TextChoices):
+    """Fare class of an airfare or rail expense, as a client's guidelines compare it."""
+
+    NONE = "", "—"
+    ECONOMY = "economy", "Economy"
+    PREMIUM = "premium", "Premium economy"
+    BUSINESS = "business", "Business"
+    FIRST = "first", "First"
+
+
 class Expense(models.Model):
     matter = models.ForeignKey(Matter, on_delete=models.PROTECT, related_name="expenses")
     timekeeper = models.ForeignKey(
@@ -97,12 +107,32 @@ class Expense(models.Model):
     state = models.CharField(
         max_length=10, choices=BillingState.choices, default=BillingState.UNBILLED
     )
+    # Facts a client's billing guidelines ask about (receipts over an amount, meals per person,
+    # fares above economy). Database defaults too, so raw inserts (the benchmark generator,
+    # imports) that predate them still load.
+    receipt = models.BooleanField(
+        default=False, db_default=False, help_text="a receipt is attached or on file"
+    )
+    persons = models.PositiveSmallIntegerField(
+        default=1, db_default=1, help_text="people the expense covers (a meal for four)"
+    )
+    travel_class = models.CharField(
+        max_length=10,
+        choices=TravelClass.choices,
+        blank=True,
+        default=TravelClass.NONE,
+        db_default="",
+        help_text="fare class of an airfare or rail ticket",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
     class Meta:
+        constraints = [
+            models.CheckConstraint(name="expense_persons_positive", condition=Q(persons__gte=1))
+        ]
         indexes = [
             models.Index(fields=["matter", "date"]),
             models.Index(

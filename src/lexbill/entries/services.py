@@ -18,7 +18,7 @@ from lexbill.clients.models import Matter
 from lexbill.core.errors import InvalidEntry, LexbillError, NoRateInForce, NotFound
 from lexbill.core.increments import billed_minutes
 from lexbill.core.money import to_decimal
-from lexbill.entries.models import Billable, BillingState, Expense, TimeEntry
+from lexbill.entries.models import Billable, BillingState, Expense, TimeEntry, TravelClass
 from lexbill.firm.models import Firm, Timekeeper, User
 from lexbill.firm.permissions import Action, require
 from lexbill.firm.services import get_firm
@@ -227,6 +227,37 @@ class ExpenseDraft:
     description: str
     timekeeper: Timekeeper | None = None
     billable: str = Billable.BILLABLE
+    receipt: bool = False
+    """A receipt is attached or on file (clients want one above an amount)."""
+    persons: int = 1
+    """People the expense covers: a client caps meals per person."""
+    travel_class: str = ""
+    """Fare class of an airfare or rail ticket; blank for anything else."""
+
+
+MAX_PERSONS = 500
+
+
+def _check_expense_facts(draft: ExpenseDraft, line: int | None) -> tuple[bool, int, str]:
+    """The receipt flag, people covered and fare class, as the guideline rules will read them."""
+    if not isinstance(draft.receipt, bool):
+        raise InvalidEntry("receipt is yes or no", field="receipt", line=line)
+    persons = draft.persons
+    if isinstance(persons, bool) or not isinstance(persons, int):
+        raise InvalidEntry("people covered is a whole number", field="persons", line=line)
+    if not 1 <= persons <= MAX_PERSONS:
+        raise InvalidEntry(
+            f"people covered must be between 1 and {MAX_PERSONS}", field="persons", line=line
+        )
+    fare = str(draft.travel_class or "").strip().lower()
+    if fare not in TravelClass.values:
+        allowed = ", ".join(v for v in TravelClass.values if v)
+        raise InvalidEntry(
+            f"unknown travel class {draft.travel_class!r} (use {allowed} or leave it blank)",
+            field="travel_class",
+            line=line,
+        )
+    return draft.receipt, persons, fare
 
 
 def _check_expense(draft: ExpenseDraft, line: int | None) -> Expense:
@@ -253,6 +284,7 @@ def _check_expense(draft: ExpenseDraft, line: int | None) -> Expense:
         raise InvalidEntry(
             f"unknown billable status {draft.billable!r}", field="billable", line=line
         )
+    receipt, persons, fare = _check_expense_facts(draft, line)
     return Expense(
         matter=draft.matter,
         timekeeper=draft.timekeeper,
@@ -262,6 +294,9 @@ def _check_expense(draft: ExpenseDraft, line: int | None) -> Expense:
         unit_cost=unit_cost,
         description=draft.description.strip(),
         billable=draft.billable,
+        receipt=receipt,
+        persons=persons,
+        travel_class=fare,
     )
 
 
@@ -282,6 +317,9 @@ _EDITABLE_EXPENSE_FIELDS = {
     "unit_cost",
     "description",
     "billable",
+    "receipt",
+    "persons",
+    "travel_class",
 }
 
 

@@ -61,6 +61,9 @@ _EXPENSE_FORM_FIELDS = (
     "unit_cost",
     "description",
     "billable",
+    "receipt",
+    "persons",
+    "travel_class",
 )
 
 
@@ -316,6 +319,9 @@ def expense_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 "unit_cost": expense.unit_cost,
                 "description": expense.description,
                 "billable": expense.billable,
+                "receipt": expense.receipt,
+                "persons": expense.persons,
+                "travel_class": expense.travel_class,
             },
         )
     context = {

@@ -23,6 +23,7 @@ class Action(StrEnum):
     MANAGE_CLIENTS = "manage clients and matters"
     MANAGE_RATES = "manage rates"
     MANAGE_FIRM = "manage the firm and its users"
+    VIEW_REPORTS = "view billing reports"
 
 
 _ALL = set(Role)
@@ -37,6 +38,9 @@ ALLOWED: dict[Action, set[Role]] = {
     Action.MANAGE_CLIENTS: {Role.SPECIALIST, Role.COORDINATOR, Role.ADMINISTRATOR},
     Action.MANAGE_RATES: {Role.COORDINATOR, Role.ADMINISTRATOR},
     Action.MANAGE_FIRM: {Role.ADMINISTRATOR},
+    # firm-wide figures, timekeepers compared (who needs training): the billing office, not
+    # the clerks preparing bills nor attorneys, who see only their own matters
+    Action.VIEW_REPORTS: {Role.SPECIALIST, Role.COORDINATOR, Role.ADMINISTRATOR},
 }
 
 

@@ -7,6 +7,8 @@
 - ``{{ due_on|age_days:today }}``: whole days from a date to another.
 - ``{% nav_link "app:url-name" "Label" %}``: a navigation link, or nothing when the URL name does
   not resolve (yet).
+- ``{% if user|may:"view billing reports" %}``: whether the role table lets the user do an
+  action (its words, as in ``firm.permissions.Action``), so the layout offers what opens.
 """
 
 from __future__ import annotations
@@ -22,8 +24,10 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from lexbill.core.errors import PermissionDenied
 from lexbill.core.increments import format_hours
 from lexbill.core.money import require_decimal, round_money
+from lexbill.firm.permissions import Action, require
 
 register = template.Library()
 
@@ -95,3 +99,15 @@ def nav_link(context: template.Context, name: str, label: str) -> SafeString | s
     if current:
         return format_html('<a href="{}" aria-current="page">{}</a>', url, label)
     return format_html('<a href="{}">{}</a>', url, label)
+
+
+@register.filter
+def may(user: Any, action: str) -> bool:
+    """Whether ``user`` may do ``action`` by the role table; never for a visitor not logged in."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    try:
+        require(user, Action(action))
+    except PermissionDenied:
+        return False
+    return True
