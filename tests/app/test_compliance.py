@@ -113,6 +113,7 @@ def test_a_rate_over_the_cap_blocks_approval_until_the_certain_fix(
     line.refresh_from_db()
     # the rate the client's system compares is capped, and the pre-bill says what was changed
     assert (line.rate, line.amount, line.adjustment) == (CAP, CAP * 2, 0)
+    assert line.rate_source == "guideline rates"
     note = prebill.comments.get(action="comment")
     assert (
         note.text.startswith("Billing guideline fixes applied")

@@ -125,8 +125,12 @@ def edit_line(
     task_code: str | None = None,
     activity_code: str | None = None,
     expense_code: str | None = None,
+    rate_source: str = "edited",
 ) -> PrebillLine:
-    """Change what a line bills; the amount is recomputed, the entry keeps what was worked."""
+    """Change what a line bills; the amount is recomputed, the entry keeps what was worked.
+
+    A changed rate shows ``rate_source`` beside it instead of its rate level, so a reviewer sees
+    why it differs from the rate table ("edited", or the guideline rule that capped it)."""
     with transaction.atomic():
         locked = _locked_line(actor, line)
         currency = locked.prebill.matter.currency
@@ -144,7 +148,7 @@ def edit_line(
             if new_rate < 0 or new_rate != new_rate.quantize(Decimal("0.0001")):
                 raise InvalidEntry("rate must be zero or more, at most 4 decimals", field="rate")
             locked.rate = new_rate
-            locked.rate_source = "edited"
+            locked.rate_source = rate_source[:40]
         if narrative is not None:
             if not narrative.strip():
                 raise InvalidEntry("a narrative is required", field="narrative")

@@ -314,7 +314,11 @@ def _apply_once(
         if line.kind == LineKind.EXPENSE and target.unit_cost != original.unit_cost:
             changes["rate"] = target.unit_cost
         if changes:
-            line = edit_line(actor, line, **changes)  # type: ignore[arg-type]
+            # the capped rate is the line's rate (the client's system compares rates, so a
+            # write-down would not clear the finding); the rule shows where the rate comes from
+            capping = [fix.rule_id for fix in line_fixes if fix.rate_at_most is not None]
+            source = f"guideline {capping[0]}" if capping and "rate" in changes else "edited"
+            line = edit_line(actor, line, rate_source=source, **changes)  # type: ignore[arg-type]
         left = target.amount - line_record(line, matter, profile).amount
         if left:
             reason = "; ".join(filter(None, [line.adjustment_reason, reasons]))
