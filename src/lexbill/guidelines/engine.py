@@ -175,32 +175,47 @@ def _collector_paused(lines: int) -> Iterator[None]:
                 gc.enable()
 
 
+def _scan(
+    rules: Sequence[AnyRule],
+    lines: Sequence[Line],
+    positions: Sequence[int] | None,
+    context: CheckContext,
+) -> list[Found]:
+    """Streams the lines (all of them, or those at ``positions``) through ``rules``: each
+    rule's findings with the position of their first line, in line order."""
+    if not rules:
+        return []
+    scans = [rule.begin(context) for rule in rules]
+    vocabulary = frozenset().union(*(rule.trigger_words for rule in rules))
+    total = len(lines) if positions is None else len(positions)
+    for start in range(0, total, CHUNK_SIZE):
+        stop = min(start + CHUNK_SIZE, total)
+        if positions is None:
+            chunk = Chunk(lines[start:stop], range(start, stop), vocabulary)
+        else:
+            where = positions[start:stop]
+            chunk = Chunk([lines[p] for p in where], where, vocabulary)
+        for scan in scans:
+            scan.scan(chunk)
+    founds = [scan.finish(lines) for scan in scans]
+    for found in founds:
+        found.sort(key=_position)  # per-line rules find in order already: a linear pass
+    return founds
+
+
 def _run(
     rules: Sequence[AnyRule],
     lines: Sequence[Line],
     positions: Sequence[int] | None,
     context: CheckContext,
 ) -> list[tuple[str, int, Finding]]:
-    """Streams the lines (all of them, or those at ``positions``) through ``rules``."""
-    if not rules:
-        return []
-    scans = [rule.begin(context) for rule in rules]
-    total = len(lines) if positions is None else len(positions)
-    for start in range(0, total, CHUNK_SIZE):
-        stop = min(start + CHUNK_SIZE, total)
-        if positions is None:
-            chunk = Chunk(lines[start:stop], range(start, stop))
-        else:
-            where = positions[start:stop]
-            chunk = Chunk([lines[p] for p in where], where)
-        for scan in scans:
-            scan.scan(chunk)
-    results: list[tuple[str, int, Finding]] = []
-    for rule, scan in zip(rules, scans, strict=True):
-        found: Found = scan.finish(lines)
-        found.sort(key=_position)  # per-line rules find in order already: a linear pass
-        results.extend((rule.id, position, finding) for position, finding in found)
-    return results
+    """``_scan``'s findings as (rule id, position, finding), for sorting across runs."""
+    founds = _scan(rules, lines, positions, context)
+    return [
+        (rule.id, position, finding)
+        for rule, found in zip(rules, founds, strict=True)
+        for position, finding in found
+    ]
 
 
 def check_lines(
@@ -223,17 +238,26 @@ def check_lines(
             field="currency",
         )
     with _collector_paused(len(lines)):
-        if not compiled.by_matter:
-            results = _run(compiled.rules, lines, None, context)  # already in order
-        else:
-            results = _run_by_matter(compiled, lines, context)
-            order = compiled.order
-            results.sort(key=lambda item: (order[item[0]], item[1]))
-    return CheckResult(
-        findings=tuple(finding for _, _, finding in results),
-        lines_checked=len(lines),
-        currency=context.currency,
-    )
+        findings = _findings(compiled, lines, context)
+    return CheckResult(findings=findings, lines_checked=len(lines), currency=context.currency)
+
+
+def _findings(
+    compiled: CompiledGuidelines, lines: Sequence[Line], context: CheckContext
+) -> tuple[Finding, ...]:
+    """Every finding, in rule order then line order.
+
+    Whatever is made on the way is freed on return, while the collector is still paused: its
+    first pass after a check walks every object made during the check and still alive (tens
+    of milliseconds for 200,000 lines), so no more is kept than the findings.
+    """
+    if not compiled.by_matter:
+        founds = _scan(compiled.rules, lines, None, context)  # already in order
+        return tuple(finding for found in founds for _, finding in found)
+    results = _run_by_matter(compiled, lines, context)
+    order = compiled.order
+    results.sort(key=lambda item: (order[item[0]], item[1]))
+    return tuple(finding for _, _, finding in results)
 
 
 def _run_by_matter(

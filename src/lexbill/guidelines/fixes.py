@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from decimal import Decimal
+from operator import attrgetter
 
 from lexbill.core.errors import LexbillError
 from lexbill.core.money import round_money
@@ -20,13 +21,19 @@ from lexbill.guidelines.model import Finding, Fix, FixKind, Line, LineKind
 from lexbill.guidelines.pricing import proportion, share_of, time_value
 
 _LINE_SLOTS: tuple[str, ...] = Line.__slots__
+_line_values = attrgetter(*_LINE_SLOTS)
+_SLOT_SETTERS = {name: getattr(Line, name).__set__ for name in _LINE_SLOTS}
+"""Each field's slot written directly (a frozen dataclass refuses ``setattr``)."""
 
 
 def line_with(line: Line, **changes: object) -> Line:
-    """``dataclasses.replace`` for ``Line`` at a third of its cost (splits make many)."""
+    """``dataclasses.replace`` for ``Line`` at a fraction of its cost (splits make many):
+    every field copied by its slot, then the changed ones written over."""
     copy = object.__new__(Line)
-    for name in _LINE_SLOTS:
-        object.__setattr__(copy, name, changes[name] if name in changes else getattr(line, name))
+    for set_slot, value in zip(_SLOT_SETTERS.values(), _line_values(line), strict=True):
+        set_slot(copy, value)
+    for name, value in changes.items():
+        _SLOT_SETTERS[name](copy, value)
     return copy
 
 

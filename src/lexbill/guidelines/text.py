@@ -10,8 +10,9 @@ lookup decides in C. Phrases are matched as whole words ("call" does not match "
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import repeat
 
 _WORD = re.compile(r"[^\W_]+")
 # The same words for ASCII text, found five times faster: one byte translation lowers the
@@ -44,6 +45,31 @@ def analyze(narrative: str) -> TextFacts:
     return (" " + " ".join(words) + " ", frozenset(words))
 
 
+def read_narratives(narratives: Sequence[str]) -> tuple[list[str], list[frozenset[str]]]:
+    """What ``analyze`` finds in each narrative (its padded word string and its word set), for
+    a whole chunk at once, as two columns.
+
+    For ASCII narratives the steps run in C, one narrative after the other, through chained
+    ``map`` calls instead of a Python call each: the narrative is padded with a space at each
+    end and translated (lowered, everything but letters and digits made a space); when that
+    left no two spaces side by side, it already is the padded word string, else its words are
+    joined again. A chunk with another script is read narrative by narrative by ``analyze``.
+    """
+    if not all(map(str.isascii, narratives)):
+        texts = list(map(analyze, narratives))
+        return [text[0] for text in texts], [text[1] for text in texts]
+    padded = [f" {narrative} " for narrative in narratives]
+    translated = map(bytes.translate, map(str.encode, padded), repeat(_ASCII_WORDS))
+    spaced = list(map(bytes.decode, translated))
+    padded = [text if "  " not in text else _respaced(text) for text in spaced]
+    return padded, list(map(frozenset, map(str.split, spaced)))
+
+
+def _respaced(text: str) -> str:
+    """``text``'s words joined by single spaces, padded with one space at each end."""
+    return f" {' '.join(text.split())} "
+
+
 def normalize_phrases(phrases: Iterable[str]) -> tuple[tuple[str, ...], ...]:
     """Each phrase as its words; blank phrases and repeats dropped, order kept."""
     seen: set[tuple[str, ...]] = set()
@@ -67,6 +93,8 @@ class PhraseSet:
     """First word → (padded phrase text, phrase as written) for phrases of several words."""
     words: frozenset[str]
     """Every word of every phrase."""
+    word_sets: tuple[frozenset[str], ...]
+    """The words of each phrase."""
 
     @classmethod
     def of(cls, phrases: Iterable[str]) -> PhraseSet:
@@ -85,10 +113,19 @@ class PhraseSet:
             first_words=frozenset(single | set(multi)),
             multi={first: tuple(found) for first, found in multi.items()},
             words=frozenset(word for words in normalized for word in words),
+            word_sets=tuple(frozenset(words) for words in normalized),
         )
 
     def __bool__(self) -> bool:
         return bool(self.phrases)
+
+    def may_be_in(self, words: frozenset[str]) -> bool:
+        """Whether every word of some phrase is among ``words``. Without that no phrase is in
+        the narrative (``find`` gives None), and the test reads only the phrases' words, so a
+        chunk's rows are sifted by it group by group (``Chunk.time_rows_where``)."""
+        if words.isdisjoint(self.first_words):
+            return False
+        return any(phrase <= words for phrase in self.word_sets)
 
     def find(self, text: TextFacts) -> str | None:
         """The first phrase (longest first among those sharing a word) in the narrative."""
@@ -142,6 +179,12 @@ _FILLER = frozenset(
 )
 
 
+SEPARATOR_MARKS = ";.,&\n"
+"""Characters that may separate two tasks by themselves (see ``TaskSplitter.might_split``)."""
+CONNECTORS = frozenset({"and", "then", "plus"})
+"""Words that separate two tasks when a task word follows them."""
+
+
 @dataclass(frozen=True, slots=True)
 class TaskSplitter:
     """Splits a narrative into the tasks it describes, for block billing.
@@ -184,9 +227,11 @@ class TaskSplitter:
         """False when ``parts`` cannot find two tasks, decided without a regex.
 
         Two tasks need a task word and a separator; a separator is ``;``, ``.``, a line
-        break, a comma or "&", or "and" / "then" / "plus" followed by a task word, which the
-        padded word string shows as " and <word> ". Ordinary narratives have none of these
-        ("review and analyze" aside), so most skip the regex.
+        break, a comma or "&" (``SEPARATOR_MARKS``), or "and" / "then" / "plus"
+        (``CONNECTORS``) followed by a task word, which the padded word string shows as
+        " and <word> ". Ordinary narratives have none of these ("review and analyze" aside),
+        so most skip the regex; a chunk's rows without a mark or a connector are not even
+        asked (see ``BlockBillingRule``).
         """
         padded, words = text
         if words.isdisjoint(self.words):
@@ -197,10 +242,12 @@ class TaskSplitter:
             return True
         if " and " not in padded and " then " not in padded and " plus " not in padded:
             return False
+        if self.joined.search(padded) is None:
+            return False  # no "and" before a task word anywhere: the usual case, one search
         # A leading pair of task words ("review and analyze …") is one task, not two: the
         # bare first word names nothing and joins the next part, so look past it.
         pair = self.leading_pair.match(padded)
-        return self.joined.search(padded, pair.end() - 1 if pair else 0) is not None
+        return pair is None or self.joined.search(padded, pair.end() - 1) is not None
 
     def parts(self, narrative: str) -> list[str]:
         """The narrative cut into task parts (non-task fragments joined to a neighbour)."""
@@ -229,10 +276,10 @@ class TaskSplitter:
 
     def _is_task(self, part: str) -> bool:
         words = words_of(part)
-        start = next((i for i, word in enumerate(words[:3]) if word in self.words), None)
-        if start is None:
-            return False
-        return any(len(word) > 1 and word not in _FILLER for word in words[start + 1 :])
+        for start, first in enumerate(words[:3]):
+            if first in self.words:
+                return any(len(word) > 1 and word not in _FILLER for word in words[start + 1 :])
+        return False
 
 
 def _tidy(part: str) -> str:

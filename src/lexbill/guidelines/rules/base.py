@@ -66,6 +66,14 @@ class Rule(Generic[P]):
         """Compiles the parameters (phrase sets, lookup tables); runs once per document."""
 
     @property
+    def trigger_words(self) -> frozenset[str]:
+        """Every word this rule's tests of a narrative's words read (``Chunk.time_rows_where``
+        and the like). The engine gathers them over the rules of a check into the chunks'
+        ``vocabulary``, by which narratives are grouped so that such a test runs once per
+        group; a test reading a word left out is still exact, only run row by row."""
+        return frozenset()
+
+    @property
     def checks_alone(self) -> bool:
         return self.per_line
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
+from itertools import compress, count
+from operator import ne
 
 from lexbill.core.money import round_money
 from lexbill.guidelines import params as p
@@ -132,30 +134,21 @@ class _DuplicateScan(Scan):
         self.hits: list[tuple[int, int]] = []
 
     def scan(self, chunk: Chunk) -> None:
-        first = self.first
         positions = chunk.positions
-        texts = chunk.texts
-        time = LineKind.TIME
-        keepers, dates, matters, kinds = (
-            chunk.timekeepers,
-            chunk.dates,
-            chunk.matters,
-            chunk.kinds,
-        )
-        minutes = chunk.minutes if self.rule.params.same_hours else None
+        padded = chunk.padded
+        minutes = chunk.minutes if self.rule.params.same_hours else [None] * len(chunk)
+        # Every line hashed as a time line, in C (the normalized narrative is a str, whose hash
+        # Python keeps: hashing it is free); then the expenses, far fewer, by their own group.
+        columns = zip(chunk.timekeepers, chunk.dates, chunk.matters, minutes, padded, strict=True)
+        keys = list(map(hash, columns))
         group_of = self.rule.group_of
-        for i in range(len(chunk)):
-            # The normalized narrative is a str, whose hash Python keeps: hashing it is free.
-            if kinds[i] is time:
-                spent = minutes[i] if minutes else None
-                key = hash((keepers[i], dates[i], matters[i], spent, texts[i][0]))
-            else:
-                key = hash((group_of(chunk.lines[i]), texts[i][0]))
-            earlier = first.get(key)
-            if earlier is None:
-                first[key] = positions[i]
-            else:
-                self.hits.append((earlier, positions[i]))
+        for i in chunk.expense_rows:
+            keys[i] = hash((group_of(chunk.lines[i]), padded[i]))
+        # setdefault keeps the position stored first under a key and returns it: a line whose
+        # own position does not come back repeats an earlier line.
+        firsts = list(map(self.first.setdefault, keys, positions))
+        repeats = compress(count(), map(ne, firsts, positions))
+        self.hits.extend((firsts[i], positions[i]) for i in repeats)
 
     def finish(self, lines: Sequence[Line]) -> Found:
         rule = self.rule
@@ -181,9 +174,9 @@ class _NearDuplicateScan(Scan):
     def scan(self, chunk: Chunk) -> None:
         threshold = self.rule.params.similarity
         stop = self.rule.stop
-        texts = chunk.texts
+        word_sets = chunk.words
         for i in range(len(chunk)):
-            words = texts[i][1] - stop
+            words = word_sets[i] - stop
             group = self.groups.setdefault(self.rule.group_of(chunk.lines[i]), [])
             for earlier, earlier_words in group:
                 union = len(words | earlier_words)
@@ -270,7 +263,10 @@ class _BudgetScan(Scan):
         limits = self.limits
         running = self.running
         matters, amounts, tasks = chunk.matters, chunk.amounts, chunk.task_codes
-        for i in range(len(chunk)):
+        rows: Iterable[int] = range(len(chunk))
+        if not self.phase:  # the rows of budgeted matters only, picked out in C
+            rows = compress(rows, map(limits.__contains__, matters))
+        for i in rows:
             key = self._key(matters[i], tasks[i]) if self.phase else matters[i]
             limit = limits.get(key)
             if limit is None:

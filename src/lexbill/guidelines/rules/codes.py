@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from itertools import compress, count, repeat
+from operator import ne
+
 from lexbill.formats.utbms import CodeKind, all_codes
 from lexbill.guidelines import params as p
 from lexbill.guidelines.chunk import Chunk
@@ -44,12 +47,14 @@ class UtbmsCodesRule(Rule[p.UtbmsCodes]):
 
     def setup(self) -> None:
         self.sets = frozenset(self.params.code_sets)
-        self.memo: dict[tuple[LineKind, str, str, str], str] = {}
+        self.memo: dict[tuple[bool, str, str, str], str] = {}
+        """(time line?, code set, task or expense code, activity code) → problems; keyed by a
+        bool, not the line kind: an enum member hashes in Python, a bool in C."""
 
     def problems(self, kind: LineKind, code_set: str, first: str, second: str) -> str:
         """Every code problem of a line ("" for none), memoized: a bill repeats few code
         combinations, so each is judged once."""
-        key = (kind, code_set, first, second)
+        key = (kind is LineKind.TIME, code_set, first, second)
         cached = self.memo.get(key)
         if cached is not None:
             return cached
@@ -69,24 +74,28 @@ class UtbmsCodesRule(Rule[p.UtbmsCodes]):
 
     def check(self, chunk: Chunk, context: CheckContext, found: Found) -> None:
         matters = context.matters
-        sets: dict[str, str] = {}
-        memo = self.memo
-        time = LineKind.TIME
-        kinds, matter_ids = chunk.kinds, chunk.matters
-        tasks, activities, expenses = chunk.task_codes, chunk.activity_codes, chunk.expense_codes
-        for i in range(len(chunk)):
-            if kinds[i] is time:
-                matter = matter_ids[i]
-                code_set = sets.get(matter)
-                if code_set is None:
-                    facts = matters.get(matter)
-                    code_set = sets[matter] = facts.code_set if facts is not None else ""
-                key = (time, code_set, tasks[i], activities[i])
-            else:
-                key = (LineKind.EXPENSE, "", expenses[i], "")
-            problem = memo.get(key)
+        code_set_of = {
+            matter: facts.code_set if (facts := matters.get(matter)) is not None else ""
+            for matter in set(chunk.matters)
+        }
+        # Every row's memo key built in C as a time line's, then the expenses' (far fewer).
+        time_keys = zip(
+            repeat(True),
+            map(code_set_of.__getitem__, chunk.matters),
+            chunk.task_codes,
+            chunk.activity_codes,
+        )
+        keys = list(time_keys)
+        expense_codes = chunk.expense_codes
+        for i in chunk.expense_rows:
+            keys[i] = (False, "", expense_codes[i], "")
+        known = list(map(self.memo.get, keys))
+        for i in compress(count(), map(ne, known, repeat(""))):  # a problem, or not judged yet
+            problem = known[i]
             if problem is None:
-                problem = self.problems(*key)
+                time, code_set, first, second = keys[i]
+                kind = LineKind.TIME if time else LineKind.EXPENSE
+                problem = self.problems(kind, code_set, first, second)
             if not problem:
                 continue
             line = chunk.lines[i]

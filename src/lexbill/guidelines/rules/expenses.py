@@ -33,20 +33,12 @@ class TravelDetector:
         return cast(list[int], cached)
 
     def _rows(self, chunk: Chunk) -> list[int]:
-        lines = chunk.lines
-        texts = chunk.texts
-        codes = chunk.activity_codes
-        first = self.phrases.first_words
-        result: list[int] = []
-        for i in chunk.time_rows:
-            flag = lines[i].travel
-            if flag is None:
-                flag = codes[i] in self.codes or (
-                    not texts[i][1].isdisjoint(first) and self.phrases.find(texts[i]) is not None
-                )
-            if flag:
-                result.append(i)
-        return result
+        flags = chunk.travel_flags
+        find = self.phrases.find
+        worded = chunk.time_rows_where(self.phrases.may_be_in, self.phrases.words)
+        named = [i for i in worded if flags[i] is None and find(chunk.text(i)) is not None]
+        said = {*chunk.time_rows_coded(self.codes), *named}
+        return [i for i in chunk.time_rows if flags[i] or (flags[i] is None and i in said)]
 
 
 class TravelTimeRule(Rule[p.TravelTime]):
@@ -55,6 +47,10 @@ class TravelTimeRule(Rule[p.TravelTime]):
     def setup(self) -> None:
         self.detector = TravelDetector(self.params.phrases, self.params.activity_codes)
         self.share = self.params.billable_percent / HUNDRED
+
+    @property
+    def trigger_words(self) -> frozenset[str]:
+        return self.detector.phrases.words
 
     def check(self, chunk: Chunk, context: CheckContext, found: Found) -> None:
         if self.share >= 1:
@@ -87,6 +83,10 @@ class TravelDailyCapRule(Rule[p.TravelDailyCap]):
     def setup(self) -> None:
         self.detector = TravelDetector(self.params.phrases, self.params.activity_codes)
         self.limit = int(minutes_bound(self.params.max_hours))
+
+    @property
+    def trigger_words(self) -> frozenset[str]:
+        return self.detector.phrases.words
 
     def begin(self, context: CheckContext) -> Scan:
         return _TravelDayScan(self)
@@ -160,8 +160,8 @@ class NonReimbursableExpenseRule(Rule[p.NonReimbursableExpense]):
             if codes[i] in self.codes:
                 because = f"expense code {codes[i]}"
             else:
-                text = chunk.texts[i]
-                phrase = None if text[1].isdisjoint(first) else self.phrases.find(text)
+                disjoint = chunk.words[i].isdisjoint(first)
+                phrase = None if disjoint else self.phrases.find(chunk.text(i))
                 if phrase is None:
                     continue
                 because = repr(phrase)
@@ -254,8 +254,8 @@ class FirstClassTravelRule(Rule[p.FirstClassTravel]):
             if fare in self.classes:
                 because = f"{fare} class"
             else:
-                text = chunk.texts[i]
-                phrase = None if text[1].isdisjoint(first) else self.phrases.find(text)
+                disjoint = chunk.words[i].isdisjoint(first)
+                phrase = None if disjoint else self.phrases.find(chunk.text(i))
                 if phrase is None:
                     continue
                 because = repr(phrase)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Sequence
 from decimal import Decimal
+from itertools import compress
 
 from lexbill.guidelines import params as p
 from lexbill.guidelines.chunk import Chunk
@@ -14,7 +15,14 @@ from lexbill.guidelines.model import ZERO, CheckContext, Fix, FixKind, Line
 from lexbill.guidelines.params import RuleType
 from lexbill.guidelines.pricing import at_risk, percent_of
 from lexbill.guidelines.rules.base import Found, Rule, Scan, a_or_an, day, hours
-from lexbill.guidelines.text import PhraseSet, TaskSplitter, TextFacts, words_of
+from lexbill.guidelines.text import (
+    CONNECTORS,
+    SEPARATOR_MARKS,
+    PhraseSet,
+    TaskSplitter,
+    TextFacts,
+    words_of,
+)
 
 
 class BlockBillingRule(Rule[p.BlockBilling]):
@@ -23,15 +31,23 @@ class BlockBillingRule(Rule[p.BlockBilling]):
     def setup(self) -> None:
         self.splitter = TaskSplitter.of(self.params.task_words)
 
+    @property
+    def trigger_words(self) -> frozenset[str]:
+        return CONNECTORS
+
     def check(self, chunk: Chunk, context: CheckContext, found: Found) -> None:
         splitter = self.splitter
-        words = splitter.words
-        texts = chunk.texts
         narratives = chunk.narratives
         least = self.params.min_tasks
-        for i in chunk.time_rows:
-            # The cheapest test first; might_split then rules out nearly all the rest.
-            if texts[i][1].isdisjoint(words) or not splitter.might_split(texts[i], narratives[i]):
+        # might_split is False for a row without a separator mark unless a connector word
+        # comes before a task word (its regex ``joined``): the chunk's rows with either are
+        # found first, the regex mapped in C over the rows with a connector word.
+        connected = chunk.time_rows_mentioning(CONNECTORS)
+        padded = chunk.padded
+        joined = map(splitter.joined.search, map(padded.__getitem__, connected))
+        rows = {*chunk.time_rows_with_any_of(SEPARATOR_MARKS), *compress(connected, joined)}
+        for i in sorted(rows):
+            if not splitter.might_split(chunk.text(i), narratives[i]):
                 continue
             parts = splitter.parts(narratives[i])
             if len(parts) < least:
@@ -75,6 +91,10 @@ class VagueNarrativeRule(Rule[p.VagueNarrative]):
         self.stop = singles | {word for phrase in stop_words for word in words_of(phrase)}
         self.noise = self.stop | self.phrases.words
 
+    @property
+    def trigger_words(self) -> frozenset[str]:
+        return self.noise
+
     def vague_because(self, narrative: str, text: TextFacts) -> str | None:
         length = len(narrative.strip())
         if length < self.params.min_length:
@@ -100,19 +120,33 @@ class VagueNarrativeRule(Rule[p.VagueNarrative]):
             "the task, the document or person, and the purpose)"
         )
 
-    def check(self, chunk: Chunk, context: CheckContext, found: Found) -> None:
-        texts = chunk.texts
-        narratives = chunk.narratives
-        first, noise = self.phrases.first_words, self.noise
+    def suspects(self, chunk: Chunk) -> list[int]:
+        """The time rows that may be vague: too short, or holding every word of a vague
+        phrase with fewer than ``min_subject_words`` words outside every phrase and stop word
+        (``noise``). ``vague_because`` repeats both tests and decides; these spare it the rest.
+
+        The second test is made per group of narratives sharing the same noise words
+        (``Chunk.time_groups_reading``): a narrative's words outside its group's words are
+        all subject words, so row by row only its number of words is read.
+        """
+        narratives, words = chunk.narratives, chunk.words
+        rows = chunk.time_rows
+        lengths = map(len, map(str.strip, map(narratives.__getitem__, rows)))
         shortest, least = self.params.min_length, self.params.min_subject_words
-        for i in chunk.time_rows:
-            words = texts[i][1]
-            # The two common cases decided here; vague_because repeats them and goes on.
-            if len(narratives[i].strip()) >= shortest and (
-                words.isdisjoint(first) or len(words - noise) >= least
-            ):
+        suspects = {i for i, length in zip(rows, lengths, strict=True) if length < shortest}
+        for found, group in chunk.time_groups_reading(self.noise):
+            if not self.phrases.may_be_in(found):
                 continue
-            because = self.vague_because(narratives[i], texts[i])
+            wanting = least - len(found - self.noise)  # subject words still needed
+            if wanting > 0:
+                shared = len(found)
+                suspects.update(row for row in group if len(words[row]) - shared < wanting)
+        return sorted(suspects)
+
+    def check(self, chunk: Chunk, context: CheckContext, found: Found) -> None:
+        narratives = chunk.narratives
+        for i in self.suspects(chunk):
+            because = self.vague_because(narratives[i], chunk.text(i))
             if because is not None:
                 line = chunk.lines[i]
                 risk = at_risk(line.amount, line.amount)
@@ -126,15 +160,17 @@ class ClericalWorkRule(Rule[p.ClericalWork]):
         self.phrases = PhraseSet.of(self.params.phrases)
         self.classes = frozenset(c.lower() for c in self.params.classifications)
 
+    @property
+    def trigger_words(self) -> frozenset[str]:
+        return self.phrases.words
+
     def check(self, chunk: Chunk, context: CheckContext, found: Found) -> None:
-        texts = chunk.texts
         classes = chunk.classes
-        first = self.phrases.first_words
         only = self.classes
-        for i in chunk.time_rows:
-            if texts[i][1].isdisjoint(first) or (only and classes[i] not in only):
+        for i in chunk.time_rows_where(self.phrases.may_be_in, self.phrases.words):
+            if only and classes[i] not in only:
                 continue
-            phrase = self.phrases.find(texts[i])
+            phrase = self.phrases.find(chunk.text(i))
             if phrase is None:
                 continue
             line = chunk.lines[i]
@@ -155,6 +191,10 @@ class InternalConferenceRule(Rule[p.InternalConference]):
         self.codes = frozenset(self.params.activity_codes)
 
     @property
+    def trigger_words(self) -> frozenset[str]:
+        return self.phrases.words
+
+    @property
     def checks_alone(self) -> bool:
         return self.params.max_billers == 0
 
@@ -163,11 +203,15 @@ class InternalConferenceRule(Rule[p.InternalConference]):
         code = chunk.activity_codes[i]
         if code in self.codes:
             return f"activity code {code}"
-        text = chunk.texts[i]
-        if text[1].isdisjoint(self.phrases.first_words):
+        if chunk.words[i].isdisjoint(self.phrases.first_words):
             return None
-        phrase = self.phrases.find(text)
+        phrase = self.phrases.find(chunk.text(i))
         return repr(phrase) if phrase is not None else None
+
+    def candidates(self, chunk: Chunk) -> list[int]:
+        """The time rows ``internal`` may mark: those with the code or a phrase's words."""
+        worded = chunk.time_rows_where(self.phrases.may_be_in, self.phrases.words)
+        return sorted({*chunk.time_rows_coded(self.codes), *worded})
 
     def begin(self, context: CheckContext) -> Scan:
         if self.params.max_billers == 0:
@@ -175,11 +219,7 @@ class InternalConferenceRule(Rule[p.InternalConference]):
         return _InternalScan(self)
 
     def check(self, chunk: Chunk, context: CheckContext, found: Found) -> None:
-        texts, codes = chunk.texts, chunk.activity_codes
-        first, own_codes = self.phrases.first_words, self.codes
-        for i in chunk.time_rows:
-            if texts[i][1].isdisjoint(first) and codes[i] not in own_codes:
-                continue
+        for i in self.candidates(chunk):
             marked = self.internal(chunk, i)
             if marked is None:
                 continue
@@ -200,7 +240,7 @@ class _InternalScan(Scan):
         self.groups: dict[tuple[str, datetime.date], list[int]] = {}
 
     def scan(self, chunk: Chunk) -> None:
-        for i in chunk.time_rows:
+        for i in self.rule.candidates(chunk):
             if self.rule.internal(chunk, i) is not None:
                 key = (chunk.matters[i], chunk.dates[i])
                 self.groups.setdefault(key, []).append(chunk.positions[i])
@@ -246,13 +286,13 @@ class RestrictedWorkRule(Rule[p.RestrictedWork]):
     def setup(self) -> None:
         self.phrases = PhraseSet.of(self.params.phrases)
 
+    @property
+    def trigger_words(self) -> frozenset[str]:
+        return self.phrases.words
+
     def check(self, chunk: Chunk, context: CheckContext, found: Found) -> None:
-        texts = chunk.texts
-        first = self.phrases.first_words
-        for i in chunk.time_rows:
-            if texts[i][1].isdisjoint(first):
-                continue
-            phrase = self.phrases.find(texts[i])
+        for i in chunk.time_rows_where(self.phrases.may_be_in, self.phrases.words):
+            phrase = self.phrases.find(chunk.text(i))
             if phrase is None:
                 continue
             line = chunk.lines[i]

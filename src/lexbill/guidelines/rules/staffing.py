@@ -7,6 +7,7 @@ import datetime
 from bisect import bisect_right
 from collections.abc import Sequence
 from decimal import ROUND_DOWN, Decimal
+from itertools import compress, repeat
 
 from lexbill.guidelines import params as p
 from lexbill.guidelines.chunk import Chunk
@@ -28,16 +29,27 @@ class RateCapRule(Rule[p.RateCap]):
             cap.classification.lower(): cap.max_rate for cap in caps if cap.classification
         }
 
-    def check(self, chunk: Chunk, context: CheckContext, found: Found) -> None:
-        keepers, classes, rates = chunk.timekeepers, chunk.classes, chunk.rates
-        by_keeper, by_class = self.by_keeper.get, self.by_class.get
+    def caps(self, chunk: Chunk) -> list[Decimal | None]:
+        """Each row's approved rate: the timekeeper's own cap, else the classification's, else
+        the default. Looked up in C by classification when no timekeeper has a cap of their
+        own (the usual guideline), else once per (timekeeper, classification) pair."""
         default = self.params.default_max_rate
-        for i in chunk.time_rows:
-            cap = by_keeper(keepers[i])
-            if cap is None:
-                cap = by_class(classes[i], default)
-            if cap is None or rates[i] <= cap:
-                continue
+        if not self.by_keeper:
+            return list(map(self.by_class.get, chunk.classes, repeat(default)))
+        pairs = list(zip(chunk.timekeepers, chunk.classes, strict=True))
+        cap_of = {
+            pair: self.by_keeper.get(pair[0], self.by_class.get(pair[1], default))
+            for pair in set(pairs)
+        }
+        return list(map(cap_of.__getitem__, pairs))
+
+    def check(self, chunk: Chunk, context: CheckContext, found: Found) -> None:
+        keepers, rates = chunk.timekeepers, chunk.rates
+        caps = self.caps(chunk)
+        above = [
+            (i, cap) for i in chunk.time_rows if (cap := caps[i]) is not None and rates[i] > cap
+        ]
+        for i, cap in above:
             line = chunk.lines[i]
             new_amount = min(line.amount, time_value(line.minutes, cap, self.currency))
             fix = self.fix(
@@ -109,11 +121,11 @@ class RateIncreaseCheck(Rule[p.RateIncreaseRule]):
 
     def check_increases(self, chunk: Chunk, increases: _Increases, found: Found) -> None:
         keepers, rates, dates = chunk.timekeepers, chunk.rates, chunk.dates
-        for i in chunk.time_rows:
-            known = increases.get(keepers[i])
-            if known is None:
-                continue
-            starts, rows = known
+        # Rows of the timekeepers with a rise (few), picked out in C.
+        time_rows = chunk.time_rows
+        risen = map(increases.__contains__, map(keepers.__getitem__, time_rows))
+        for i in compress(time_rows, risen):
+            starts, rows = increases[keepers[i]]
             index = bisect_right(starts, dates[i]) - 1
             if index < 0 or rates[i] <= rows[index].previous_rate:
                 continue
@@ -220,12 +232,16 @@ class AttendanceRule(Rule[p.Attendance]):
         self.codes = frozenset(self.params.activity_codes)
         self.strictest = min(limit for _, _, limit in self.kinds)
 
+    @property
+    def trigger_words(self) -> frozenset[str]:
+        return self.event_words | self.attend
+
     def begin(self, context: CheckContext) -> Scan:
         return _AttendanceScan(self)
 
     def event_of(self, chunk: Chunk, i: int) -> tuple[object, str, int] | None:
         """The event a line attends (group key, kind, limit), or None."""
-        words = chunk.texts[i][1]
+        words = chunk.words[i]
         kind = next(
             ((name, limit) for name, own, limit in self.kinds if not words.isdisjoint(own)), None
         )
@@ -239,6 +255,15 @@ class AttendanceRule(Rule[p.Attendance]):
             return None
         return (chunk.matters[i], chunk.dates[i], kind[0]), kind[0], kind[1]
 
+    def candidates(self, chunk: Chunk) -> list[int]:
+        """The time rows ``event_of`` may place at an event: those with an event id, and those
+        naming an event with an attendance word or code (word tests in C, see ``Chunk``)."""
+        event_ids = chunk.event_ids
+        with_id = [i for i in chunk.time_rows if event_ids[i]]
+        attending = {*chunk.time_rows_mentioning(self.attend), *chunk.time_rows_coded(self.codes)}
+        named = chunk.time_rows_mentioning(self.event_words)
+        return sorted({*with_id, *(i for i in named if i in attending)})
+
 
 class _AttendanceScan(Scan):
     def __init__(self, rule: AttendanceRule) -> None:
@@ -247,11 +272,7 @@ class _AttendanceScan(Scan):
 
     def scan(self, chunk: Chunk) -> None:
         rule = self.rule
-        texts = chunk.texts
-        words = rule.event_words
-        for i in chunk.time_rows:
-            if texts[i][1].isdisjoint(words) and not chunk.lines[i].event_id:
-                continue
+        for i in rule.candidates(chunk):
             event = rule.event_of(chunk, i)
             if event is not None:
                 key, kind, limit = event
