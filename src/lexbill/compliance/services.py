@@ -261,6 +261,7 @@ def apply_certain_fixes(
     wanted = set(rule_ids) if rule_ids is not None else None
     changed: set[str] = set()
     notes: list[str] = []
+    after_fixes: g.CheckResult | None = None
     with transaction.atomic():
         for _ in range(_FIX_PASSES):
             result = prebill_findings(prebill)
@@ -270,15 +271,20 @@ def apply_certain_fixes(
                 if fix.kind is not g.FixKind.SPLIT and (wanted is None or fix.rule_id in wanted)
             ]
             if not fixes:
+                after_fixes = result  # checked after the last fix: no need to check again
                 break
             changed |= _apply_once(actor, prebill, fixes, notes)
         if notes:
             comment_on_prebill(
                 actor, prebill, "Billing guideline fixes applied:\n" + "\n".join(notes)
             )
-            from lexbill.compliance.records import check_and_record  # builds on this module
+            from lexbill.compliance.records import check_and_record, record_findings
 
-            check_and_record(prebill)  # what the fixes fixed is recorded as fixed
+            # what the fixes fixed is recorded as fixed (records builds on this module)
+            if after_fixes is not None:
+                record_findings(prebill, after_fixes)
+            else:
+                check_and_record(prebill)
     return len(changed)
 
 
