@@ -14,7 +14,20 @@ from django.db.models.signals import post_delete, post_save, pre_save
 from lexbill.audit.recorder import record
 from lexbill.audit.snapshot import snapshot
 
-AUDITED_APPS = {"firm", "clients", "entries", "billing", "receivables", "ebilling", "compliance"}
+AUDITED_APPS = {
+    "firm",
+    "clients",
+    "entries",
+    "billing",
+    "receivables",
+    "ebilling",
+    "compliance",
+    "disputes",
+    "plans",
+    "reminders",
+    "banking",
+    "latecharges",
+}
 NOT_AUDITED = {"firm.User.last_login"}
 
 

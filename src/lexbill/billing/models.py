@@ -113,6 +113,7 @@ class LineKind(models.TextChoices):
     TIME = "time"
     EXPENSE = "expense"
     FEE_ADJUSTMENT = "fee_adjustment"
+    LATE_CHARGE = "late_charge"
 
 
 class PrebillLine(models.Model):
@@ -277,6 +278,9 @@ class CreditNote(ImmutableModel):
     tax = FixedDecimalField(places=2)
     total = FixedDecimalField(places=2)
     reason = models.CharField(max_length=300)
+    reason_code = models.CharField(
+        max_length=20, blank=True, help_text="the firm's adjustment reason code, for reports"
+    )
     created_at = models.DateTimeField()
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
@@ -284,9 +288,32 @@ class CreditNote(ImmutableModel):
 
     class Meta:
         constraints = [models.CheckConstraint(name="credit_positive", condition=Q(total__gt=0))]
+        indexes = [models.Index(fields=["invoice", "issued_on"], name="creditnote_invoice_idx")]
 
     def __str__(self) -> str:
         return f"Credit note {self.number}"
+
+
+class CreditNoteLine(ImmutableModel):
+    """What a per-line credit note takes off each invoice line (before tax, and its tax)."""
+
+    credit_note = models.ForeignKey(CreditNote, on_delete=models.PROTECT, related_name="lines")
+    invoice_line = models.ForeignKey(
+        InvoiceLine, on_delete=models.PROTECT, related_name="credit_lines"
+    )
+    amount = FixedDecimalField(places=2)
+    tax = FixedDecimalField(places=2)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(name="credit_line_positive", condition=Q(amount__gt=0)),
+            models.UniqueConstraint(
+                fields=["credit_note", "invoice_line"], name="credit_line_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.credit_note_id} line {self.invoice_line_id}: {self.amount}"
 
 
 class InvoiceDelivery(ImmutableModel):

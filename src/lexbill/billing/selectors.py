@@ -48,16 +48,18 @@ def _sum_of(model: type[Model], amount_field: str, **filters: object) -> Coalesc
 
 
 def with_balances(invoices: QuerySet[Invoice]) -> QuerySet[Invoice]:
-    """Annotate credited, paid, was_sent and balance; one query however many invoices."""
-    from lexbill.receivables.models import PaymentAllocation
+    """Annotate credited, paid, written_off, was_sent and balance; one query for any number."""
+    from lexbill.receivables.models import PaymentAllocation, WriteOff
 
     return invoices.annotate(
         credited=_sum_of(CreditNote, "total"),
         paid=_sum_of(PaymentAllocation, "amount"),
+        written_off=_sum_of(WriteOff, "amount"),
         was_sent=Exists(InvoiceDelivery.objects.filter(invoice=OuterRef("pk"))),
     ).annotate(
         balance=ExpressionWrapper(
-            F("total") - F("credited") - F("paid"), output_field=FixedDecimalField(places=2)
+            F("total") - F("credited") - F("paid") - F("written_off"),
+            output_field=FixedDecimalField(places=2),
         )
     )
 
@@ -83,12 +85,21 @@ def _account(invoices: QuerySet[Invoice], unapplied: Decimal) -> AccountBalance:
     credited = CreditNote.objects.filter(invoice__in=invoices).aggregate(
         s=Coalesce(Sum("total"), _ZERO)
     )["s"]
-    from lexbill.receivables.models import PaymentAllocation
+    from lexbill.receivables.models import PaymentAllocation, WriteOff
 
     paid = PaymentAllocation.objects.filter(invoice__in=invoices).aggregate(
         s=Coalesce(Sum("amount"), _ZERO)
     )["s"]
-    return AccountBalance(invoiced=invoiced, credited=credited, paid=paid, unapplied=unapplied)
+    written_off = WriteOff.objects.filter(invoice__in=invoices).aggregate(
+        s=Coalesce(Sum("amount"), _ZERO)
+    )["s"]
+    return AccountBalance(
+        invoiced=invoiced,
+        credited=credited,
+        paid=paid,
+        unapplied=unapplied,
+        written_off=written_off,
+    )
 
 
 def client_currencies(client: Client) -> list[str]:

@@ -20,6 +20,10 @@ class Client(models.Model):
     )
     tax_label = models.CharField(max_length=20, default="Tax", blank=True)
     tax_id = models.CharField(max_length=40, blank=True)
+    late_charges_allowed = models.BooleanField(
+        default=False,
+        help_text="the engagement letter allows interest or a late fee on overdue bills",
+    )
 
     class Meta:
         ordering = ["name"]

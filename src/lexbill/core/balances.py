@@ -8,12 +8,15 @@ from decimal import Decimal
 from lexbill.core.money import require_decimal
 
 
-def invoice_balance(total: Decimal, credited: Decimal, paid: Decimal) -> Decimal:
-    """Credit notes and payments reduce an invoice; the invoice itself is never edited."""
+def invoice_balance(
+    total: Decimal, credited: Decimal, paid: Decimal, written_off: Decimal = Decimal(0)
+) -> Decimal:
+    """Credit notes, payments and write-offs reduce an invoice; the invoice is never edited."""
     require_decimal(total, "total")
     require_decimal(credited, "credited")
     require_decimal(paid, "paid")
-    return total - credited - paid
+    require_decimal(written_off, "written_off")
+    return total - credited - paid - written_off
 
 
 @dataclass(frozen=True)
@@ -24,15 +27,16 @@ class AccountBalance:
     credited: Decimal
     paid: Decimal
     unapplied: Decimal
+    written_off: Decimal = Decimal(0)
 
     def __post_init__(self) -> None:
-        for name in ("invoiced", "credited", "paid", "unapplied"):
+        for name in ("invoiced", "credited", "paid", "unapplied", "written_off"):
             require_decimal(getattr(self, name), name)
 
     @property
     def balance_due(self) -> Decimal:
         """What open invoices add up to; unapplied money has not been put against any of them."""
-        return self.invoiced - self.credited - self.paid
+        return self.invoiced - self.credited - self.paid - self.written_off
 
     @property
     def net(self) -> Decimal:

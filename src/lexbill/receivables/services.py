@@ -28,7 +28,7 @@ from lexbill.core.errors import AllocationError, InvalidEntry
 from lexbill.core.money import minor_unit_places, round_money, to_decimal
 from lexbill.firm.models import User
 from lexbill.firm.permissions import Action, require
-from lexbill.receivables.models import Payment, PaymentAllocation
+from lexbill.receivables.models import Payment, PaymentAllocation, PaymentKind
 
 
 def _open(client: Client, currency: str) -> tuple[list[OpenInvoice], dict[str, int]]:
@@ -111,17 +111,18 @@ def post_payment(
             posted_at=timezone.now(),
             posted_by=actor,
         )
-        _allocate(payment, plan.allocations)
+        _allocate(payment, plan.allocations, received_on)
     return payment
 
 
-def _allocate(payment: Payment, allocations: Sequence[Allocation]) -> None:
+def _allocate(payment: Payment, allocations: Sequence[Allocation], applied_on: date) -> None:
     now = timezone.now()
     for allocation in allocations:
         PaymentAllocation.objects.create(
             payment=payment,
             invoice_id=allocation.invoice_id,
             amount=allocation.amount,
+            applied_on=applied_on,
             allocated_at=now,
         )
 
@@ -148,15 +149,20 @@ def _apply_credit_in(client: Client, currency: str) -> Decimal:
         return Decimal(0)
     pending = list(allocate_oldest_first(credit, items).allocations)
     applied = Decimal(0)
-    payments = Payment.objects.filter(client=client, currency=currency).order_by(
-        "received_on", "id"
-    )
-    for payment in payments.prefetch_related("allocations"):
-        free = payment.amount - sum((a.amount for a in payment.allocations.all()), Decimal(0))
+    payments = Payment.objects.filter(
+        client=client, currency=currency, kind=PaymentKind.RECEIPT
+    ).order_by("received_on", "id")
+    today = timezone.localdate()
+    for payment in payments.prefetch_related("allocations", "corrections"):
+        free = (
+            payment.amount
+            - sum((a.amount for a in payment.allocations.all()), Decimal(0))
+            + sum((c.amount for c in payment.corrections.all()), Decimal(0))
+        )
         while free > 0 and pending:
             head = pending[0]
             take = min(free, head.amount)
-            _allocate(payment, [Allocation(head.invoice_id, take)])
+            _allocate(payment, [Allocation(head.invoice_id, take)], max(today, payment.received_on))
             applied += take
             free -= take
             if take == head.amount:
