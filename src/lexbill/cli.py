@@ -1384,3 +1384,24 @@ def client_rate_notice(
         out.print(f"{n['effective_from']}  {keeper:<6} given {n['given_on']}  {n['note']}")
     if not notices:
         out.print(f"client {found.number} has no rate notices")
+
+
+def _register_app_commands() -> None:
+    """Each app keeps its commands in its own cli module; they join the main command here."""
+    from lexbill.banking.cli import app as bank_app
+    from lexbill.disputes.cli import app as dispute_app
+    from lexbill.latecharges.cli import app as late_charges_app
+    from lexbill.plans.cli import app as plan_app
+    from lexbill.receivables.cli import report_app, statement_command
+    from lexbill.reminders.cli import app as reminders_app
+
+    app.add_typer(bank_app, name="bank")
+    app.add_typer(dispute_app, name="dispute")
+    app.add_typer(late_charges_app, name="late-charges")
+    app.add_typer(plan_app, name="plan")
+    app.add_typer(reminders_app, name="reminders")
+    app.add_typer(report_app, name="report")
+    app.command("statement")(statement_command)
+
+
+_register_app_commands()

@@ -55,6 +55,11 @@ INSTALLED_APPS = [
     "lexbill.receivables",
     "lexbill.ebilling",
     "lexbill.compliance",
+    "lexbill.disputes",
+    "lexbill.plans",
+    "lexbill.reminders",
+    "lexbill.banking",
+    "lexbill.latecharges",
     "lexbill.web",
     "axes",
 ]

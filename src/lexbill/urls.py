@@ -26,5 +26,10 @@ urlpatterns = [
     path("", include("lexbill.receivables.urls")),
     path("", include("lexbill.ebilling.urls")),
     path("", include("lexbill.compliance.urls")),
+    path("", include("lexbill.disputes.urls")),
+    path("", include("lexbill.plans.urls")),
+    path("", include("lexbill.reminders.urls")),
+    path("", include("lexbill.banking.urls")),
+    path("", include("lexbill.latecharges.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,7 @@
+"""The `lexbill` commands of the reminders app, registered on the main command by lexbill.cli."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(no_args_is_help=True, help="Payment reminders.")
