@@ -24,9 +24,21 @@ class Action(StrEnum):
     MANAGE_RATES = "manage rates"
     MANAGE_FIRM = "manage the firm and its users"
     VIEW_REPORTS = "view billing reports"
+    VIEW_RECEIVABLES = "view receivables"
+    CORRECT_PAYMENT = "reverse or refund a payment"
+    REQUEST_ADJUSTMENT = "credit or write off a balance"
+    APPROVE_ADJUSTMENT = "approve a credit or write-off"
+    MANAGE_COLLECTIONS = "set the collections policy and reminders"
+    HANDLE_DISPUTES = "record and work on inquiries and disputes"
+    RESOLVE_DISPUTE = "resolve a dispute"
+    SEND_REMINDERS = "send reminders and statements"
+    MANAGE_PAYMENT_PLANS = "manage payment plans"
+    IMPORT_BANK_STATEMENTS = "import and match bank statements"
+    ASSESS_LATE_CHARGES = "assess late charges"
 
 
 _ALL = set(Role)
+_BILLING_OFFICE = {Role.CLERK, Role.SPECIALIST, Role.COORDINATOR, Role.ADMINISTRATOR}
 ALLOWED: dict[Action, set[Role]] = {
     Action.RECORD_WORK: _ALL,
     Action.EDIT_PREBILL: _ALL,
@@ -41,6 +53,19 @@ ALLOWED: dict[Action, set[Role]] = {
     # firm-wide figures, timekeepers compared (who needs training): the billing office, not
     # the clerks preparing bills nor attorneys, who see only their own matters
     Action.VIEW_REPORTS: {Role.SPECIALIST, Role.COORDINATOR, Role.ADMINISTRATOR},
+    # receivables: clerks answer client inquiries and post money; specialists correct and
+    # reconcile; coordinators approve above the policy threshold and set the policy
+    Action.VIEW_RECEIVABLES: _BILLING_OFFICE,
+    Action.CORRECT_PAYMENT: {Role.SPECIALIST, Role.COORDINATOR, Role.ADMINISTRATOR},
+    Action.REQUEST_ADJUSTMENT: {Role.SPECIALIST, Role.COORDINATOR, Role.ADMINISTRATOR},
+    Action.APPROVE_ADJUSTMENT: {Role.COORDINATOR, Role.ADMINISTRATOR},
+    Action.MANAGE_COLLECTIONS: {Role.COORDINATOR, Role.ADMINISTRATOR},
+    Action.HANDLE_DISPUTES: _BILLING_OFFICE,
+    Action.RESOLVE_DISPUTE: {Role.SPECIALIST, Role.COORDINATOR, Role.ADMINISTRATOR},
+    Action.SEND_REMINDERS: _BILLING_OFFICE,
+    Action.MANAGE_PAYMENT_PLANS: {Role.SPECIALIST, Role.COORDINATOR, Role.ADMINISTRATOR},
+    Action.IMPORT_BANK_STATEMENTS: {Role.SPECIALIST, Role.COORDINATOR, Role.ADMINISTRATOR},
+    Action.ASSESS_LATE_CHARGES: {Role.SPECIALIST, Role.COORDINATOR, Role.ADMINISTRATOR},
 }
 
 
