@@ -79,6 +79,7 @@ def post_payment(
     method: str = "check",
     reference: str = "",
     currency: str | None = None,
+    payer_name: str = "",
 ) -> Payment:
     """Post a payment; allocate it oldest-first unless told how; the rest is unapplied credit.
 
@@ -108,6 +109,7 @@ def post_payment(
             currency=currency,
             method=method,
             reference=reference,
+            payer_name=payer_name,
             posted_at=timezone.now(),
             posted_by=actor,
         )
