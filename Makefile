@@ -33,7 +33,9 @@ test-sqlite: $(BIN)/lexbill
 test-postgres: $(BIN)/lexbill
 	LEXBILL_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -q
 
-test: lint test-sqlite test-postgres
+# both engines at once, one per core; `make test-sqlite test-postgres` runs them one after the other
+test: lint $(BIN)/lexbill
+	PG_TEST_URL=$(PG_TEST_URL) scripts/test-both
 
 bench: $(BIN)/lexbill
 	$(BIN)/python bench/run.py
