@@ -378,6 +378,7 @@ class Firm:
                 (
                     pk, f"C{pk:06d}", f"{name} #{pk}", f"{pk} Commerce Way", "Accounts Payable",
                     f"ap{pk}@client.example", tax, "VAT" if tax else "Tax", "",
+                    pk % 5 == 0,  # one engagement in five allows late charges
                 )
             )  # fmt: skip
         return rows
@@ -605,7 +606,7 @@ TABLES: dict[str, tuple[str, ...]] = {
     ),
     "clients_client": (
         "id", "number", "name", "address", "billing_contact", "billing_email",
-        "tax_rate_percent", "tax_label", "tax_id",
+        "tax_rate_percent", "tax_label", "tax_id", "late_charges_allowed",
     ),
     "clients_matter": (
         "id", "number", "name", "client_matter_id", "status", "currency", "arrangement",
