@@ -229,6 +229,10 @@ def invoice_context(invoice: Invoice) -> dict[str, Any]:
     time_lines = [line for line in lines if line.kind == LineKind.TIME]
     expense_lines = [line for line in lines if line.kind == LineKind.EXPENSE]
     fee_lines = [line for line in lines if line.kind == LineKind.FEE_ADJUSTMENT]
+    # late charges are counted in the invoice's adjustments (never taxed) but printed apart
+    late_lines = [line for line in lines if line.kind == LineKind.LATE_CHARGE]
+    late_total = sum((line.total for line in late_lines), _ZERO)
+    other_adjustments = invoice.adjustments - late_total
 
     def money(amount: Decimal) -> str:
         return format_money(amount, currency)
@@ -243,8 +247,10 @@ def invoice_context(invoice: Invoice) -> dict[str, Any]:
     adjustments += _fee_adjustment_rows(fee_lines, currency)
 
     totals = [figure("Fees", invoice.fees), figure("Expenses", invoice.expenses)]
-    if invoice.adjustments != 0 or adjustments:
-        totals.append(figure("Adjustments", invoice.adjustments))
+    if other_adjustments != 0 or adjustments:
+        totals.append(figure("Adjustments", other_adjustments))
+    if late_lines:
+        totals.append(figure("Late charges (not taxed)", late_total))
     totals.append(figure("Subtotal", invoice.subtotal, style="subtotal"))
     tax_label = ""
     if invoice.tax_rate_percent > 0:
@@ -284,7 +290,9 @@ def invoice_context(invoice: Invoice) -> dict[str, Any]:
         "timekeeper_summary_amount": money(sum((g.amount for g in summary), _ZERO)),
         "no_charge_hours": format_hours(no_charge_minutes) if no_charge_minutes else "",
         "adjustments": adjustments,
-        "adjustments_total": money(invoice.adjustments),
+        "adjustments_total": money(other_adjustments),
+        "late_charge_lines": _fee_adjustment_rows(late_lines, currency),
+        "late_charges_total": money(late_total),
         "tax": (
             {
                 "label": tax_label,

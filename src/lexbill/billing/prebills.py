@@ -134,6 +134,12 @@ def edit_line(
     with transaction.atomic():
         locked = _locked_line(actor, line)
         currency = locked.prebill.matter.currency
+        if locked.kind == LineKind.LATE_CHARGE and (quantity is not None or rate is not None):
+            raise InvalidEntry(
+                "a late charge is computed by the firm's policy: write it down, mark it no "
+                "charge or hold it instead of changing its amount",
+                field="rate" if rate is not None else "quantity",
+            )
         if minutes is not None:
             if locked.kind != LineKind.TIME or minutes <= 0 or minutes > 24 * 60:
                 raise InvalidEntry("units must be between 0 and 24 hours", field="units")
@@ -471,7 +477,7 @@ def fee_adjustment_for(matter: Matter, fees: Decimal) -> tuple[Decimal, str]:
 def line_inputs(lines: list[PrebillLine]) -> list[LineInput]:
     return [
         LineInput(
-            kind=CoreKind.TIME if line.kind == LineKind.TIME else CoreKind.EXPENSE,
+            kind=CoreKind(line.kind),
             amount=line.amount,
             adjustment=line.adjustment,
             no_charge=line.treatment == LineTreatment.NO_CHARGE,

@@ -27,6 +27,11 @@ class ClientForm(forms.Form):
     )
     tax_label = forms.CharField(required=False, max_length=20, initial="Tax")
     tax_id = forms.CharField(required=False, max_length=40, label="Tax ID")
+    late_charges_allowed = forms.BooleanField(
+        required=False,
+        label="Late charges allowed",
+        help_text="the engagement letter allows interest or a late fee on overdue bills",
+    )
 
 
 class _ArrangementMixin(forms.Form):

@@ -27,6 +27,7 @@ def create_client(
     tax_rate_percent: Decimal | str | int = 0,
     tax_label: str = "Tax",
     tax_id: str = "",
+    late_charges_allowed: bool = False,
 ) -> Client:
     require(actor, Action.MANAGE_CLIENTS)
     if Client.objects.filter(number=number).exists():
@@ -43,6 +44,7 @@ def create_client(
         tax_rate_percent=tax,
         tax_label=tax_label,
         tax_id=tax_id,
+        late_charges_allowed=late_charges_allowed,
     )
 
 
@@ -116,6 +118,7 @@ CLIENT_FIELDS = frozenset(
         "tax_rate_percent",
         "tax_label",
         "tax_id",
+        "late_charges_allowed",
     }
 )
 MATTER_FIELDS = frozenset(

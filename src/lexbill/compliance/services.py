@@ -172,6 +172,7 @@ def prebill_findings(prebill: Prebill) -> g.CheckResult | None:
         return None
     lines = list(
         prebill.lines.filter(treatment=LineTreatment.BILL)
+        .exclude(kind=LineKind.LATE_CHARGE)  # set by the firm's policy, not the client's rules
         .select_related("timekeeper", "time_entry", "expense")
         .order_by("kind", "date", "id")
     )

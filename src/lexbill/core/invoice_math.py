@@ -39,6 +39,9 @@ class LineKind(StrEnum):
     EXPENSE = "expense"
     # Invoice-level fee adjustment (fee cap, flat fee): counted as an adjustment, never as fees.
     FEE_ADJUSTMENT = "fee_adjustment"
+    # Interest or a late fee on an overdue invoice: never taxed, counted as an adjustment (the
+    # footer's place for invoice-level amounts) so fees and expenses stay the work billed.
+    LATE_CHARGE = "late_charge"
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,11 @@ class LineInput:
             return _ZERO
         return self.amount + self.adjustment
 
+    @property
+    def taxable(self) -> bool:
+        """A late charge is a charge for paying late, not a supply of services: never taxed."""
+        return self.kind != LineKind.LATE_CHARGE
+
 
 def check_line_rounded(line: LineInput, currency: str) -> None:
     """Totals are sums of billed figures; an unrounded figure would make them unrecomputable."""
@@ -75,6 +83,13 @@ def line_tax(total: Decimal, tax_rate_percent: Decimal, currency: str) -> Decima
     require_decimal(total, "total")
     require_decimal(tax_rate_percent, "tax_rate_percent")
     return round_money(total * tax_rate_percent / _PERCENT, currency)
+
+
+def tax_of_line(line: LineInput, tax_rate_percent: Decimal, currency: str) -> Decimal:
+    """The line's tax, zero on a line that is not taxable (a late charge)."""
+    if not line.taxable:
+        return round_money(_ZERO, currency)
+    return line_tax(line.total, tax_rate_percent, currency)
 
 
 @dataclass(frozen=True)
@@ -106,7 +121,7 @@ def invoice_totals(
             adjustments += line.adjustment
         else:
             adjustments += line.amount + line.adjustment
-        tax += line_tax(line.total, tax_rate_percent, currency)
+        tax += tax_of_line(line, tax_rate_percent, currency)
     subtotal = fees + expenses + adjustments
     return InvoiceTotals(
         fees=fees,

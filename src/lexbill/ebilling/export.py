@@ -68,6 +68,13 @@ def _line(
     }
     if line.kind == LineKind.FEE_ADJUSTMENT:
         return ledes.LineItem(type=ledes.LineType.FEE_ADJUSTMENT, adjustment=line.total, **common)
+    if line.kind == LineKind.LATE_CHARGE:
+        # an invoice-level expense adjustment (IE) adding the charge, untaxed: LEDES has no line
+        # type for interest and UTBMS no expense code for it, and an IE line needs neither
+        untaxed = {**common, "tax_rate": Decimal(0) if tax_rate is not None else None}
+        return ledes.LineItem(
+            type=ledes.LineType.EXPENSE_ADJUSTMENT, adjustment=line.total, **untaxed
+        )
     if line.kind == LineKind.TIME:
         units = (Decimal(line.minutes or 0) / _MINUTES_PER_HOUR).quantize(_UNITS, ROUND_HALF_UP)
         last, first = names.get(line.timekeeper_code) or _split_name(line.timekeeper_name)
@@ -117,7 +124,11 @@ def _party(
 def _require_cent_tax(invoice: Invoice, lines: Sequence[InvoiceLine], rate: Decimal) -> None:
     """LEDES98BI taxes each line to the cent; an invoice taxed in another minor unit (whole yen)
     cannot be written so that each line and the total agree with it, so it is refused."""
-    differ = [line for line in lines if ledes.line_tax(line.total, rate) != line.tax]
+    differ = [
+        line
+        for line in lines
+        if line.kind != LineKind.LATE_CHARGE and ledes.line_tax(line.total, rate) != line.tax
+    ]
     if differ:
         first = differ[0]
         raise InvalidEntry(
