@@ -47,6 +47,8 @@ client_app = typer.Typer(
 )
 app.add_typer(matter_app, name="matter")
 app.add_typer(client_app, name="client")
+adjustment_app = typer.Typer(no_args_is_help=True, help="Credits and write-offs awaiting approval.")
+app.add_typer(adjustment_app, name="adjustment")
 
 # Piped output keeps whole numbers and dates on one line instead of folding to 80 columns.
 out = Console(width=None if sys.stdout.isatty() else 160)
@@ -675,14 +677,118 @@ def invoice_credit(
     amount: Annotated[
         str | None, typer.Option(help="Amount credited before tax (default: all that is open).")
     ] = None,
+    reason_code: Annotated[
+        str | None,
+        typer.Option(
+            "--reason-code",
+            help="The firm's reason code (e.g. BILLING_ERROR); goes through the approval "
+            "threshold, so above it the credit waits for approval.",
+        ),
+    ] = None,
+    line: Annotated[
+        list[str] | None,
+        typer.Option(help="LINE_ID=AMOUNT before tax; repeat to credit several lines."),
+    ] = None,
+    as_json: JsonOpt = False,
 ) -> None:
-    """Issue a credit note against a final invoice."""
+    """Issue a credit note against a final invoice, whole, partial or per line."""
     from lexbill.billing.invoicing import issue_credit_note
+    from lexbill.receivables.adjustments import request_credit_note
 
     value = _decimal(amount, "amount") if amount is not None else None
+    lines = _pairs(line or [], "--line", "LINE_ID=AMOUNT")
+    per_line = {int(k): v for k, v in lines} if lines else None
     with _acting() as user:
-        note = issue_credit_note(user, _invoice(number), value, reason)
-    out.print(f"credit note {note.number}: {_money(note.total)} against invoice {number}")
+        if reason_code:
+            done = request_credit_note(
+                user, _invoice(number), value, reason_code, reason, lines=per_line
+            )
+        else:
+            done = issue_credit_note(user, _invoice(number), value, reason, lines=per_line)
+    _print_adjustment(done, number, as_json)
+
+
+def _pairs(items: list[str], option: str, shape: str) -> list[tuple[str, Decimal]]:
+    """``KEY=AMOUNT`` options, typed; refused whole with the option and shape named."""
+    pairs = []
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise _UsageError(f"{option} {item!r}: use {shape}")
+        if shape.startswith("LINE") and not key.strip().isdigit():
+            raise _UsageError(f"{option} {item!r}: the line id is a number (see invoice show)")
+        pairs.append((key.strip(), _decimal(value, option.lstrip("-"))))
+    return pairs
+
+
+def _print_adjustment(done: Any, number: str, as_json: bool) -> None:
+    from lexbill.billing.models import CreditNote
+    from lexbill.receivables.models import AdjustmentRequest
+
+    if isinstance(done, AdjustmentRequest):
+        data: dict[str, Any] = {
+            "pending_request": done.pk,
+            "kind": done.kind,
+            "invoice": number,
+            "amount": done.amount,
+            "lines": done.line_amounts,
+            "reason": done.reason.code,
+        }
+        text = f"above the approval threshold: request {done.pk} waits for approval"
+    elif isinstance(done, CreditNote):
+        data = {
+            "credit_note": done.number,
+            "invoice": number,
+            "amount": done.amount,
+            "tax": done.tax,
+            "total": done.total,
+            "reason_code": done.reason_code,
+            "lines": [
+                {"line": c.invoice_line_id, "amount": c.amount, "tax": c.tax}
+                for c in done.lines.all()
+            ],
+        }
+        text = f"credit note {done.number}: {_money(done.total)} against invoice {number}"
+    else:
+        data = {
+            "write_off": done.pk,
+            "invoice": number,
+            "amount": done.amount,
+            "reason": done.reason.code,
+            "written_off_on": done.written_off_on,
+        }
+        text = f"wrote off {_money(done.amount)} of invoice {number} ({done.reason.code})"
+    if as_json:
+        _print_json(data)
+    else:
+        out.print(text, highlight=False)
+
+
+@invoice_app.command("write-off")
+@command
+def invoice_write_off(
+    number: str,
+    amount: Annotated[
+        str | None, typer.Argument(help="Amount to write off (default: all that is open).")
+    ] = None,
+    reason: Annotated[
+        str, typer.Option(help="The firm's reason code, e.g. UNCOLLECTIBLE or SMALL_BALANCE.")
+    ] = "",
+    on: Annotated[str | None, typer.Option(help="Business date (default today).")] = None,
+    note: Annotated[str, typer.Option(help="A note for the record.")] = "",
+    as_json: JsonOpt = False,
+) -> None:
+    """Write off part or all of an invoice's open balance; above the policy's threshold it
+    waits for approval (see `lexbill adjustment`)."""
+    from lexbill.receivables.adjustments import request_write_off
+
+    if not reason:
+        raise _UsageError("--reason CODE is required (see the policy page for the codes)")
+    value = _decimal(amount, "amount") if amount is not None else None
+    day = _date(on, "on") if on else None
+    with _acting() as user:
+        done = request_write_off(user, _invoice(number), value, reason, day, note)
+    _print_adjustment(done, number, as_json)
 
 
 def _decimal(text: str, field: str) -> Decimal:
@@ -723,8 +829,9 @@ def payment_post(
     currency: Annotated[
         str | None, typer.Option(help="Needed only for a client billed in several currencies.")
     ] = None,
-    method: Annotated[str, typer.Option(help="check, wire, ach, card...")] = "check",
+    method: Annotated[str, typer.Option(help="check, ach, wire, card, cash or other.")] = "check",
     reference: Annotated[str, typer.Option(help="Check number or bank reference.")] = "",
+    payer: Annotated[str, typer.Option(help="Who sent the money, as the bank shows it.")] = "",
     as_json: JsonOpt = False,
 ) -> None:
     """Post a payment; what is not allocated stays as unapplied credit."""
@@ -751,6 +858,7 @@ def payment_post(
             method=method,
             reference=reference,
             currency=currency,
+            payer_name=payer,
         )
     applied = [(a.invoice.number, a.amount) for a in payment.allocations.select_related("invoice")]
     left = payment.amount - sum((a for _, a in applied), Decimal(0))
@@ -770,6 +878,124 @@ def payment_post(
         out.print(f"  applied {_money(a)} to invoice {n}")
     if left:
         out.print(f"  unapplied credit {_money(left)}")
+
+
+def _payment(payment_id: int) -> Any:
+    from lexbill.core.errors import NotFound
+    from lexbill.receivables.models import Payment
+
+    found = Payment.objects.filter(pk=payment_id).first()
+    if found is None:
+        raise NotFound(f"no payment {payment_id}")
+    return found
+
+
+def _correction_data(row: Any) -> dict[str, Any]:
+    return {
+        "payment": row.pk,
+        "kind": row.kind,
+        "corrects": row.corrects_id,
+        "client": row.client.number,
+        "date": row.received_on,
+        "amount": row.amount,
+        "currency": row.currency,
+        "method": row.method,
+        "reference": row.reference,
+        "reason": row.reason,
+    }
+
+
+@payment_app.command("reverse")
+@command
+def payment_reverse(
+    payment_id: Annotated[int, typer.Argument(help="The receipt's number (see payment list).")],
+    on: Annotated[str, typer.Option(help="Date the payment bounced or was recalled.")],
+    reason: Annotated[str, typer.Option(help="Why, e.g. 'NSF: check returned'.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Reverse a bounced (NSF) payment: every invoice it paid is open again."""
+    from lexbill.receivables.services import reverse_payment
+
+    with _acting() as user:
+        reversal = reverse_payment(user, _payment(payment_id), _date(on, "on"), reason)
+    from lexbill.receivables.models import PaymentAllocation
+
+    data = _correction_data(reversal)
+    data["invoices_reopened"] = [
+        {"invoice": a.invoice.number, "amount": -a.amount}
+        for a in PaymentAllocation.objects.filter(
+            payment_id=payment_id, amount__lt=0, applied_on=reversal.received_on
+        ).select_related("invoice")
+    ]
+    if as_json:
+        _print_json(data)
+        return
+    out.print(f"payment {payment_id} reversed: {reversal.currency} {_money(-reversal.amount)}")
+    for row in data["invoices_reopened"]:
+        out.print(f"  invoice {row['invoice']} owes {_money(row['amount'])} again")
+
+
+@payment_app.command("refund")
+@command
+def payment_refund(
+    payment_id: Annotated[
+        int, typer.Argument(help="The receipt whose unapplied credit to pay back.")
+    ],
+    amount: Annotated[str, typer.Argument(help="Amount refunded.")],
+    on: Annotated[str, typer.Option(help="Date refunded.")],
+    method: Annotated[str, typer.Option(help="check, ach, wire, card, cash or other.")] = "check",
+    reference: Annotated[str, typer.Option(help="Check number or bank reference.")] = "",
+    reason: Annotated[str, typer.Option(help="Why.")] = "",
+    as_json: JsonOpt = False,
+) -> None:
+    """Refund unapplied credit of a receipt to the client."""
+    from lexbill.receivables.services import refund_credit
+
+    with _acting() as user:
+        refund = refund_credit(
+            user,
+            _payment(payment_id),
+            _decimal(amount, "amount"),
+            _date(on, "on"),
+            method,
+            reference,
+            reason,
+        )
+    if as_json:
+        _print_json(_correction_data(refund))
+        return
+    out.print(f"refunded {refund.currency} {_money(-refund.amount)} of payment {payment_id}")
+
+
+@payment_app.command("history")
+@command
+def payment_history_command(
+    client: Annotated[str, typer.Argument(help="Client number.")],
+    matter: Annotated[str | None, typer.Option(help="Only this matter's invoices.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Every receipt, allocation, reversal and refund of a client (or one matter), by date."""
+    from dataclasses import asdict
+
+    from lexbill.receivables.selectors import payment_history
+
+    found = _client(client)
+    rows = payment_history(found, _matter(matter) if matter else None)
+    if as_json:
+        _print_json([asdict(r) for r in rows])
+        return
+    table = Table("Date", "Event", "Payment", "Method", "Reference", "Invoice", "Amount")
+    for r in rows:
+        table.add_row(
+            str(r.on),
+            r.event,
+            str(r.payment_id),
+            r.method,
+            r.reference,
+            r.invoice,
+            f"{r.currency} {_money(r.amount)}",
+        )
+    out.print(table)
 
 
 @app.command()
@@ -1384,6 +1610,109 @@ def client_rate_notice(
         out.print(f"{n['effective_from']}  {keeper:<6} given {n['given_on']}  {n['note']}")
     if not notices:
         out.print(f"client {found.number} has no rate notices")
+
+
+def _adjustment_data(r: Any) -> dict[str, Any]:
+    return {
+        "request": r.pk,
+        "status": r.status,
+        "kind": r.kind,
+        "invoice": r.invoice.number,
+        "amount": r.amount,
+        "lines": r.line_amounts,
+        "reason": r.reason.code,
+        "note": r.note,
+        "requested_by": r.requested_by.username if r.requested_by else None,
+        "requested_at": r.requested_at.isoformat(),
+        "decided_by": r.decided_by.username if r.decided_by else None,
+        "credit_note": r.credit_note.number if r.credit_note else None,
+        "write_off": r.write_off_id,
+    }
+
+
+def _adjustment_request(request_id: int) -> Any:
+    from lexbill.core.errors import NotFound
+    from lexbill.receivables.models import AdjustmentRequest
+
+    found = AdjustmentRequest.objects.filter(pk=request_id).first()
+    if found is None:
+        raise NotFound(f"no adjustment request {request_id}")
+    return found
+
+
+@adjustment_app.command("list")
+@command
+def adjustment_list(
+    status: Annotated[str, typer.Option(help="pending, approved, rejected or all.")] = "pending",
+    as_json: JsonOpt = False,
+) -> None:
+    """Credit and write-off requests (by default those awaiting approval), oldest first."""
+    from lexbill.receivables.models import AdjustmentRequest
+
+    requests = AdjustmentRequest.objects.select_related(
+        "invoice", "reason", "requested_by", "decided_by", "credit_note"
+    ).order_by("requested_at", "pk")
+    if status != "all":
+        requests = requests.filter(status=status)
+    rows = [_adjustment_data(r) for r in requests]
+    if as_json:
+        _print_json(rows)
+        return
+    table = Table("#", "Status", "Kind", "Invoice", "Amount", "Reason", "Asked by")
+    for r in rows:
+        amount = "all open" if r["amount"] is None else _money(r["amount"])
+        if r["lines"]:
+            amount = ", ".join(f"line {k}: {v}" for k, v in r["lines"].items())
+        table.add_row(
+            str(r["request"]),
+            r["status"],
+            r["kind"],
+            r["invoice"],
+            amount,
+            r["reason"],
+            r["requested_by"] or "system",
+        )
+    out.print(table)
+
+
+@adjustment_app.command("approve")
+@command
+def adjustment_approve(
+    request_id: int,
+    note: Annotated[str, typer.Option(help="A note for the record.")] = "",
+    on: Annotated[str | None, typer.Option(help="Business date posted (default today).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Approve a request: the credit note or write-off is posted."""
+    from lexbill.receivables.adjustments import approve_adjustment
+
+    with _acting() as user:
+        done = approve_adjustment(
+            user, _adjustment_request(request_id), note, _date(on, "on") if on else None
+        )
+    if as_json:
+        _print_json(_adjustment_data(done))
+        return
+    posted = f"credit note {done.credit_note.number}" if done.credit_note else "write-off"
+    out.print(f"request {done.pk} approved: {posted} posted on invoice {done.invoice.number}")
+
+
+@adjustment_app.command("reject")
+@command
+def adjustment_reject(
+    request_id: int,
+    note: Annotated[str, typer.Option(help="Why not.")] = "",
+    as_json: JsonOpt = False,
+) -> None:
+    """Reject a request; nothing is posted."""
+    from lexbill.receivables.adjustments import reject_adjustment
+
+    with _acting() as user:
+        done = reject_adjustment(user, _adjustment_request(request_id), note)
+    if as_json:
+        _print_json(_adjustment_data(done))
+        return
+    out.print(f"request {done.pk} rejected")
 
 
 def _register_app_commands() -> None:

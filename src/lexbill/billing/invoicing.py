@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Max, Min
+from django.db.models import Max, Min, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from lexbill.audit.recorder import record_event
 from lexbill.billing.models import (
     CreditNote,
+    CreditNoteLine,
     Invoice,
     InvoiceDelivery,
     InvoiceLine,
@@ -30,11 +33,13 @@ from lexbill.billing.prebills import (
 )
 from lexbill.billing.selectors import with_balances
 from lexbill.clients.models import Client, Matter
+from lexbill.core.credit_lines import CreditableLine, LineCredit, credit_per_line
 from lexbill.core.errors import InvalidEntry
-from lexbill.core.invoice_math import LineInput, invoice_totals, line_tax
+from lexbill.core.invoice_math import LineInput, invoice_totals, line_tax, tax_of_line
 from lexbill.core.invoice_math import LineKind as CoreKind
 from lexbill.core.money import round_money, to_decimal
 from lexbill.entries.models import BillingState
+from lexbill.fields import FixedDecimalField
 from lexbill.firm.models import Firm, User
 from lexbill.firm.permissions import Action, require
 from lexbill.firm.services import get_firm, next_number
@@ -192,7 +197,7 @@ def _frozen_line(
         adjustment_reason=line.adjustment_reason,
         no_charge=line_input.no_charge,
         total=line_input.total,
-        tax=line_tax(line_input.total, tax_rate, currency),
+        tax=tax_of_line(line_input, tax_rate, currency),
     )
 
 
@@ -209,17 +214,46 @@ def issue_credit_note(
     amount: Decimal | str | None,
     reason: str,
     issued_on: date | None = None,
+    *,
+    reason_code: str = "",
+    lines: Mapping[int, Decimal] | None = None,
 ) -> CreditNote:
     """Credit part of an invoice, or with ``amount=None`` all that is still open.
 
     A partial amount is before tax, and tax is credited at the invoice's rate. A full credit takes
     the open balance exactly, splitting out the tax in the invoice's own proportion, because the
     invoice's tax is a sum of per-line roundings that a single recomputation could miss by a cent.
+    ``lines`` (invoice line id → amount before tax) credits line by line instead; see
+    ``post_credit_note``. Coordinators issue at once; others go through
+    ``receivables.adjustments.request_credit_note`` and its approval threshold.
     """
     require(actor, Action.ISSUE_CREDIT)
+    return post_credit_note(
+        actor, invoice, amount, reason, issued_on, reason_code=reason_code, lines=lines
+    )
+
+
+def post_credit_note(
+    actor: User | None,
+    invoice: Invoice,
+    amount: Decimal | str | None,
+    reason: str,
+    issued_on: date | None = None,
+    *,
+    reason_code: str = "",
+    lines: Mapping[int, Decimal] | None = None,
+) -> CreditNote:
+    """Post a credit note; the caller has checked the role (issue_credit_note, or receivables'
+    request and approval of an adjustment).
+
+    With ``lines`` each named line is credited up to what is left of it, its tax computed per
+    line at the invoice's rate (``amount`` is then ignored), and ``CreditNoteLine`` rows record
+    it. Either way the credit's total must fit the invoice's open balance, checked under the
+    invoice's row lock.
+    """
     if not reason.strip():
         raise InvalidEntry("a credit note needs a reason", field="reason")
-    value = None if amount is None else to_decimal(amount)
+    value = None if amount is None or lines else to_decimal(amount)
     if value is not None and (value <= 0 or value != round_money(value, invoice.currency)):
         raise InvalidEntry("credit amount must be positive, in whole cents", field="amount")
     firm = get_firm()
@@ -227,7 +261,17 @@ def issue_credit_note(
     with transaction.atomic():
         locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
         open_balance: Decimal = with_balances(Invoice.objects.filter(pk=locked.pk)).get().balance  # type: ignore[attr-defined]
-        if value is None:
+        per_line: list[LineCredit] = []
+        if lines:
+            per_line = credit_per_line(
+                creditable_lines(locked),
+                {int(k): to_decimal(v) for k, v in lines.items()},
+                locked.tax_rate_percent,
+                locked.currency,
+            )
+            value = sum((c.amount for c in per_line), Decimal(0))
+            tax = sum((c.tax for c in per_line), Decimal(0))
+        elif value is None:
             if open_balance <= 0:
                 raise InvalidEntry(f"invoice {locked.number} has nothing open", field="amount")
             tax = (
@@ -242,9 +286,9 @@ def issue_credit_note(
             raise InvalidEntry(
                 f"invoice {locked.number} has {open_balance} {locked.currency} left to credit "
                 "(a paid part is refunded, not credited)",
-                field="amount",
+                field="lines" if lines else "amount",
             )
-        return CreditNote.objects.create(
+        note = CreditNote.objects.create(
             number=next_number("credit_note", firm.credit_note_number_format, issued_on),
             invoice=locked,
             issued_on=issued_on,
@@ -252,9 +296,30 @@ def issue_credit_note(
             tax=tax,
             total=value + tax,
             reason=reason.strip(),
+            reason_code=reason_code,
             created_at=timezone.now(),
             created_by=actor,
         )
+        for credit in per_line:
+            CreditNoteLine.objects.create(
+                credit_note=note,
+                invoice_line_id=credit.line_id,
+                amount=credit.amount,
+                tax=credit.tax,
+            )
+        return note
+
+
+def creditable_lines(invoice: Invoice) -> list[CreditableLine]:
+    """The invoice's lines with what earlier per-line credit notes already took from each."""
+    return [
+        CreditableLine(line.pk, line.position, line.total, line.already)
+        for line in invoice.lines.annotate(
+            already=Coalesce(
+                Sum("credit_lines__amount"), Value(0, output_field=FixedDecimalField(places=2))
+            )
+        )
+    ]
 
 
 def record_delivery(

@@ -150,6 +150,8 @@ def prebill_list(request: HttpRequest) -> HttpResponse:
 
 
 def _line_label(line: PrebillLine, group_by: str) -> str:
+    if line.kind == LineKind.LATE_CHARGE:
+        return "Late charges"
     if group_by == "task":
         if line.kind == LineKind.EXPENSE:
             code = lookup(line.expense_code, CodeKind.EXPENSE) if line.expense_code else None
@@ -167,7 +169,10 @@ def _groups(prebill: Prebill, group_by: str) -> list[dict[str, Any]]:
     groups: OrderedDict[str, list[PrebillLine]] = OrderedDict()
     for line in lines:
         groups.setdefault(_line_label(line, group_by), []).append(line)
-    keys = sorted(groups, key=lambda k: (k.startswith("Expenses"), k.startswith("No "), k))
+    keys = sorted(
+        groups,
+        key=lambda k: (k == "Late charges", k.startswith("Expenses"), k.startswith("No "), k),
+    )
     return [
         {
             "label": key,
