@@ -4,7 +4,8 @@ partial), write-offs and prompt-payment discounts makes any client's balance wro
 After every step, for every client, figures summed here in Python from the raw rows must agree
 with what the selectors compute in SQL: balance due = invoiced − paid − credited − written off,
 no invoice has paid + credited + written off above its total, unapplied credit is never negative
-and equals what the receipts have free.
+and equals what the receipts have free; and the AR aging buckets, as of today and as of days
+between the events, add up to each client's balance on that day.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 
 import pytest
 from django.db import transaction
+from django.utils import timezone
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from tests.app.receivables_aging_firm import bill
@@ -29,6 +31,7 @@ from lexbill.receivables.adjustments import (
     request_write_off,
     update_collections_policy,
 )
+from lexbill.receivables.aging import ar_aging
 from lexbill.receivables.models import Payment, PaymentAllocation, PaymentKind, WriteOff
 from lexbill.receivables.selectors import free_amount
 from lexbill.receivables.services import (
@@ -92,6 +95,32 @@ def _step(f: Any, kind: str, which: Any, amount_cents: int, flag: bool) -> None:
         apply_unapplied_credit(f.clara, Client.objects.get(number=which))
 
 
+def _check_aging_adds_up() -> None:
+    """Each client's buckets add up to its balance as of the day, summed here from dated rows."""
+    today = timezone.localdate()
+    for as_of in (date(2026, 3, 31), RECEIVED, CORRECTED, max(today, CORRECTED)):
+        expected: dict[str, Decimal] = defaultdict(Decimal)
+        for inv in Invoice.objects.filter(issued_on__lte=as_of).select_related("client"):
+            expected[inv.client.number] += inv.total
+        taken = [
+            (PaymentAllocation.objects.filter(applied_on__lte=as_of), "amount"),
+            (CreditNote.objects.filter(issued_on__lte=as_of), "total"),
+            (WriteOff.objects.filter(written_off_on__lte=as_of), "amount"),
+        ]
+        for rows, field in taken:
+            for row in rows.filter(invoice__issued_on__lte=as_of).select_related("invoice__client"):
+                expected[row.invoice.client.number] -= getattr(row, field)
+        report = ar_aging(as_of, "client")
+        aged = {row.key: row.totals for row in report.rows}
+        for number, balance in expected.items():
+            if balance == 0:
+                assert number not in aged, (as_of, number)
+                continue
+            totals = aged[number]
+            assert totals.total == balance, (as_of, number)
+            assert sum(totals.amounts.values(), Decimal(0)) == balance
+
+
 def _check_every_client() -> None:
     paid: dict[int, Decimal] = defaultdict(Decimal)
     credited: dict[int, Decimal] = defaultdict(Decimal)
@@ -150,4 +179,5 @@ def test_no_sequence_of_receivables_work_makes_a_balance_wrong(
             else:
                 event(f"{kind} done")
             _check_every_client()
+            _check_aging_adds_up()
         transaction.set_rollback(True)

@@ -18,7 +18,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from lexbill.core.errors import CurrencyMismatch, LexbillError
-from lexbill.core.money import require_decimal
+from lexbill.core.money import require_decimal, round_money
 
 _ZERO = Decimal(0)
 
@@ -107,9 +107,14 @@ class AgingTotals:
     currency: str
     amounts: dict[str, Decimal] = field(default_factory=lambda: dict.fromkeys(BUCKET_KEYS, _ZERO))
 
+    def __post_init__(self) -> None:
+        # an empty bucket reads "0.00" like the others (in the currency's minor unit), not "0"
+        zero = round_money(_ZERO, self.currency)
+        self.amounts = {key: amount + zero for key, amount in self.amounts.items()}
+
     @property
     def total(self) -> Decimal:
-        return sum(self.amounts.values(), _ZERO)
+        return sum(self.amounts.values(), round_money(_ZERO, self.currency))
 
     def add(self, bucket_key: str, amount: Decimal, currency: str | None = None) -> None:
         if currency is not None and currency != self.currency:
