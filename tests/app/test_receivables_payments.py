@@ -16,7 +16,7 @@ from lexbill.audit.context import acting_as
 from lexbill.audit.models import AuditRecord
 from lexbill.billing.models import Invoice
 from lexbill.billing.selectors import client_balance, unapplied_credit
-from lexbill.core.errors import InvalidEntry, InvalidTransition, PermissionDenied
+from lexbill.core.errors import ImmutableRecord, InvalidEntry, InvalidTransition, PermissionDenied
 from lexbill.receivables.adjustments import update_collections_policy
 from lexbill.receivables.models import Payment, PaymentKind, WriteOff
 from lexbill.receivables.selectors import free_amount, invoice_balance, payment_history
@@ -197,6 +197,34 @@ def test_a_prompt_payment_earns_the_discount_on_the_invoices_it_settles(
     account = client_balance(f.acme)
     assert account.written_off == newer_discount
     assert account.unapplied == 0
+
+
+def test_a_bounced_payment_takes_back_the_discount_it_earned(
+    small_firm: Any, invoices: tuple[Invoice, Invoice]
+) -> None:
+    f = small_firm
+    older, newer = invoices
+    before = _balances(older, newer)
+    update_collections_policy(
+        f.carol, prompt_discount_percent=Decimal("2.5"), prompt_discount_days=10
+    )
+    newer_discount = (newer.total * Decimal("0.025")).quantize(Decimal("0.01"))
+    payment = post_payment(
+        f.clara,
+        f.acme,
+        newer.total - newer_discount,
+        date(2026, 4, 10),
+        allocations=[(newer.number, newer.total - newer_discount)],
+    )
+    assert _balances(older, newer) == [before[0], Decimal(0)]
+    reverse_payment(f.sam, payment, date(2026, 4, 20), "NSF")
+    assert _balances(older, newer) == before
+    earned, taken_back = WriteOff.objects.filter(invoice=newer).order_by("pk")
+    assert (earned.amount, taken_back.amount) == (newer_discount, -newer_discount)
+    assert taken_back.corrects == earned and taken_back.written_off_on == date(2026, 4, 20)
+    assert client_balance(f.acme).written_off == 0
+    with pytest.raises(ImmutableRecord):
+        taken_back.delete()
 
 
 def test_no_discount_when_late_or_when_the_payment_leaves_more_than_the_discount_open(

@@ -141,10 +141,33 @@ class WriteOff(ImmutableModel):
     approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    payment = models.ForeignKey(
+        Payment,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="discounts",
+        help_text="the payment that earned a prompt-payment discount",
+    )
+    corrects = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="corrections",
+        help_text="the discount this negative row takes back (its payment bounced)",
+    )
 
     class Meta:
         indexes = [models.Index(fields=["invoice", "written_off_on"], name="writeoff_invoice_idx")]
-        constraints = [models.CheckConstraint(name="writeoff_positive", condition=Q(amount__gt=0))]
+        constraints = [
+            models.CheckConstraint(
+                name="writeoff_sign",
+                condition=Q(amount__gt=0, corrects__isnull=True)
+                | Q(amount__lt=0, corrects__isnull=False),
+            ),
+            models.UniqueConstraint(fields=["corrects"], name="writeoff_corrected_once"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.amount} on {self.invoice_id}"

@@ -9,7 +9,7 @@ allocations), never edits.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.db import transaction
@@ -197,6 +197,7 @@ def post_payment(
                     amount=discount,
                     reason=_prompt_payment_reason(),
                     note=f"prompt payment, payment {payment.pk}",
+                    payment=payment,
                     created_at=payment.posted_at,
                     created_by=actor,
                 )
@@ -315,6 +316,7 @@ def reverse_payment(
                 applied_on=reversed_on,
                 allocated_at=now,
             )
+        _take_back_discounts(original, reversed_on, actor, now)
         return Payment.objects.create(
             client_id=original.client_id,
             received_on=reversed_on,
@@ -328,6 +330,24 @@ def reverse_payment(
             reason=reason.strip(),
             posted_at=now,
             posted_by=actor,
+        )
+
+
+def _take_back_discounts(
+    payment: Payment, reversed_on: date, actor: User | None, now: datetime
+) -> None:
+    """A prompt-payment discount was earned by paying; when the payment bounces, it goes too."""
+    for discount in payment.discounts.filter(corrects__isnull=True, corrections__isnull=True):
+        WriteOff.objects.create(
+            invoice_id=discount.invoice_id,
+            kind=discount.kind,
+            written_off_on=reversed_on,
+            amount=-discount.amount,
+            reason=discount.reason,
+            note=f"payment {payment.pk} reversed: discount taken back",
+            corrects=discount,
+            created_at=now,
+            created_by=actor,
         )
 
 
