@@ -34,12 +34,12 @@ of your account is attached.
 """,
     ),
     (
-        "Due today",
+        "On the due date",
         0,
-        "Invoice $invoice_numbers is due today",
+        "Invoice $invoice_numbers: payment due $earliest_due_date",
         """Dear $contact_name,
 
-The following is due for payment today:
+The following fell due for payment on $earliest_due_date:
 
 $items
 
