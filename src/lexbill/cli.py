@@ -159,7 +159,9 @@ def demo(seed: int = 2026) -> None:
             summary = build_demo_firm(seed=seed, progress=lambda text: status.update(text))
         out.print(
             f"demo firm ready: {summary.clients} clients, {summary.matters} matters, "
-            f"{summary.time_entries} time entries, {summary.invoices} invoices"
+            f"{summary.time_entries} time entries, {summary.invoices} invoices, "
+            f"{summary.disputes_open} open disputes, {summary.payment_plans_active} active "
+            f"payment plans, {summary.adjustments_pending} adjustments awaiting approval"
         )
     users = ", ".join(f"{name} ({role})" for name, role in DEMO_USERS.items())
     out.print(f"log in as one of {users} with password {DEMO_PASSWORD!r}")

@@ -13,6 +13,15 @@ next invoices are posted before those are finalized, so every "balance forward" 
 invoice is what the client really owed that day. Steps people would take are taken as the demo
 user with that role (the clerk posts payments, the coordinator approves, Daniel Ward approves his
 own matters), so permissions are enforced and the audit trail names them.
+
+Receivables end where a billing team would find them on the day: the firm's collections policy
+(approval threshold, no prompt-payment discount, 12% a year late charges after 15 days' grace for
+Cedar Ridge, whose engagement allows them), payment instructions for reminders, an operating bank
+account with its CSV layout, Cedar Ridge's bounced (NSF) check reversed, Kestrel's overdue balance
+on a three-instalment plan with the first paid, Harrow's short wire with the bank charges written
+off, part of Brightline's overpayment refunded, Northwind's open dispute with the specialist and a
+credit above the threshold awaiting the coordinator, and Harrow's inquiry answered. No e-mail is
+sent and no reminder run or late-charge assessment is made.
 """
 
 from __future__ import annotations
@@ -31,9 +40,17 @@ from django.db import transaction
 from django.utils import timezone
 
 from lexbill.audit.context import acting_as, current_channel
+from lexbill.banking.services import create_bank_account, save_csv_mapping
 from lexbill.billing.bill_run import run_bill_run
 from lexbill.billing.invoicing import finalize_prebill, issue_credit_note, record_delivery
-from lexbill.billing.models import Invoice, LineKind, Prebill, PrebillLine, PrebillStatus
+from lexbill.billing.models import (
+    Invoice,
+    InvoiceLine,
+    LineKind,
+    Prebill,
+    PrebillLine,
+    PrebillStatus,
+)
 from lexbill.billing.prebills import (
     adjust_line,
     approve_prebill,
@@ -57,6 +74,8 @@ from lexbill.compliance.services import import_guidelines
 from lexbill.core.errors import LexbillError
 from lexbill.core.invoice_math import line_tax
 from lexbill.core.rates import RateLevel
+from lexbill.disputes.models import UNRESOLVED, Dispute, DisputeKind, ReceivedVia
+from lexbill.disputes.services import add_note, open_dispute, resolve_by_explanation
 from lexbill.ebilling.services import save_profile
 from lexbill.entries.models import Billable, Expense, TimeEntry
 from lexbill.entries.services import (
@@ -67,8 +86,17 @@ from lexbill.entries.services import (
 )
 from lexbill.firm.models import Classification, Firm, Role, Timekeeper, User
 from lexbill.firm.services import configure_firm, create_timekeeper, create_user
-from lexbill.receivables.models import Payment
-from lexbill.receivables.services import post_payment
+from lexbill.plans.models import PaymentPlan, PlanStatus
+from lexbill.plans.services import create_plan
+from lexbill.receivables.adjustments import (
+    request_credit_note,
+    request_write_off,
+    update_collections_policy,
+)
+from lexbill.receivables.models import AdjustmentRequest, Payment, PaymentKind, RequestStatus
+from lexbill.receivables.selectors import collections_policy, free_amount
+from lexbill.receivables.services import post_payment, refund_credit, reverse_payment
+from lexbill.reminders.services import set_payment_instructions
 
 DEMO_PASSWORD = "lexbill-demo"
 DEMO_USERS: dict[str, str] = {
@@ -93,6 +121,9 @@ class DemoSummary:
     invoices: int
     payments: int
     prebills_open: int
+    disputes_open: int
+    payment_plans_active: int
+    adjustments_pending: int
     users: dict[str, str]
 
 
@@ -127,6 +158,9 @@ def build_demo_firm(
         prebills_open=Prebill.objects.filter(
             status__in=[PrebillStatus.DRAFT, PrebillStatus.RETURNED, PrebillStatus.APPROVED]
         ).count(),
+        disputes_open=Dispute.objects.filter(status__in=UNRESOLVED).count(),
+        payment_plans_active=PaymentPlan.objects.filter(status=PlanStatus.ACTIVE).count(),
+        adjustments_pending=AdjustmentRequest.objects.filter(status=RequestStatus.PENDING).count(),
         users=dict(DEMO_USERS),
     )
 
@@ -200,6 +234,7 @@ class _ClientPlan:
     tax_rate: str = "0"
     tax_label: str = "Tax"
     pays_by: str = "check"
+    late_charges: bool = False  # its engagement letter lets the firm charge interest when late
 
 
 # fmt: off
@@ -225,6 +260,7 @@ _CLIENTS: tuple[_ClientPlan, ...] = (
         "cedar", "10712", "Cedar Ridge Properties LLC",
         "88 Harbor Street\nPortland, ME 04101",
         "Tom Whitaker, Managing Member", "accounts@cedarridgeprop.example",
+        late_charges=True,
     ),
     _ClientPlan(
         "kestrel", "10905", "Kestrel Software, Inc.",
@@ -840,6 +876,13 @@ class _ExpenseSpec:
 
 
 @dataclass(frozen=True)
+class _OpenBill:
+    invoice: Invoice
+    balance: Decimal
+    paid: Decimal
+
+
+@dataclass(frozen=True)
 class _Event:
     """A payment or credit note waiting for its date in the history."""
 
@@ -884,6 +927,7 @@ class _DemoBuilder:
     def build(self) -> None:
         self.say(f"setting up {FIRM_NAME}: policy, users and timekeepers")
         self._firm_and_people()
+        self._collections_setup()
         self.say("planning six months of work")
         times = self._plan_time()
         expenses = self._plan_expenses()
@@ -902,6 +946,7 @@ class _DemoBuilder:
         self._settle_until(self.today)
         self._close_finished_matter()
         self._guideline_facts()
+        self._collections_work()
 
     # -- people, clients, matters, rates --
 
@@ -990,6 +1035,7 @@ class _DemoBuilder:
                 tax_rate_percent=plan.tax_rate,
                 tax_label=plan.tax_label,
                 tax_id="GB 284 6613 90" if plan.key == "harrow" else "",
+                late_charges_allowed=plan.late_charges,
             )
             self.clients[plan.key] = client
             self.client_key[client.pk] = plan.key
@@ -1791,6 +1837,264 @@ class _DemoBuilder:
         self.say(f"closing matter {matter.number}")
         with self._as(specialist):
             close_matter(specialist, matter, closed_on)
+
+    # -- collections: the policy, and what the billing office is working on today --
+
+    def _collections_setup(self) -> None:
+        """The firm's collections policy, the payment instructions its reminders print, and its
+        operating bank account with the layout of the bank's CSV export.
+
+        No prompt-payment discount is offered: with one, a payment inside its days settles more
+        than the cash it brings, and the history's payments (and a visitor's first payment on a
+        new invoice) are easier to follow without. Late charges are 12% a year after 15 days'
+        grace, and only for clients whose engagement allows them (Cedar Ridge); none is assessed
+        here, so ``lexbill late-charges`` has something to find."""
+        coordinator, specialist = self.users["coordinator"], self.users["specialist"]
+        with self._as(coordinator):
+            update_collections_policy(
+                coordinator,
+                approval_threshold=_APPROVAL_THRESHOLD,
+                prompt_discount_percent=Decimal(0),
+                prompt_discount_days=0,
+                late_charge_annual_percent=Decimal(12),
+                late_charge_grace_days=15,
+            )
+            set_payment_instructions(coordinator, _PAYMENT_INSTRUCTIONS)
+        with self._as(specialist):
+            account = create_bank_account(
+                specialist, _OPERATING_ACCOUNT, currency="USD", number="2045118-4821"
+            )
+            save_csv_mapping(specialist, account, "Harbor Trust CSV export", _BANK_CSV_LAYOUT)
+
+    def _collections_work(self) -> None:
+        """Receivables as a billing team finds them on the day: a bounced check, a payment plan,
+        a short-paid wire written off, an overpayment partly refunded, an open dispute with a
+        credit waiting for approval and an inquiry answered."""
+        self.say("collections: a bounced check, a payment plan, disputes and adjustments")
+        self._bounced_check()
+        self._payment_plan()
+        self._short_wire_written_off()
+        self._refund_excess()
+        self._disputes()
+
+    def _open_bills(self, key: str) -> list[_OpenBill]:
+        """The client's invoices with money owing, oldest first, with what is open and paid."""
+        invoices = with_balances(Invoice.objects.filter(client=self.clients[key]))
+        bills = [
+            _OpenBill(invoice, invoice.balance, invoice.paid)  # type: ignore[attr-defined]
+            for invoice in invoices.order_by("issued_on", "number")
+        ]
+        return [bill for bill in bills if bill.balance > 0]
+
+    def _receive(
+        self, key: str, invoice: Invoice, amount: Decimal, on: date, note: str = ""
+    ) -> Payment:
+        """The clerk posts a client's payment against one invoice, in the client's usual way."""
+        method, reference = self._reference(key, on)
+        clerk = self.users["clerk"]
+        with self._as(clerk):
+            return post_payment(
+                clerk,
+                self.clients[key],
+                amount,
+                on,
+                allocations=[(invoice.number, amount)],
+                method=method,
+                reference=f"{reference} ({note})" if note else reference,
+            )
+
+    def _bounced_check(self) -> None:
+        """Cedar Ridge, which stopped paying, sends a check for part of its overdue bill; the bank
+        returns it unpaid and the specialist reverses it, so the bill is as overdue as before."""
+        bills = self._open_bills("cedar")
+        if not bills:
+            return
+        invoice = bills[0].invoice
+        received = max(invoice.due_on, self.today - timedelta(days=27))
+        amount = min(Decimal("1000.00"), _part_of(bills[0].balance, Decimal("0.5")))
+        check = self._receive("cedar", invoice, amount, received)
+        specialist = self.users["specialist"]
+        with self._as(specialist):
+            reverse_payment(
+                specialist,
+                check,
+                received + timedelta(days=5),
+                "NSF: returned unpaid by the client's bank",
+            )
+
+    def _payment_plan(self) -> None:
+        """Kestrel paid part of an invoice and agreed to pay the rest in three monthly
+        instalments; the first came in a day early, the other two are still to come."""
+        agreed = self.today - timedelta(days=21)
+        bill = next(
+            (b for b in self._open_bills("kestrel") if b.paid > 0 and b.invoice.due_on < agreed),
+            None,
+        )
+        if bill is None:
+            return
+        invoice = bill.invoice
+        specialist = self.users["specialist"]
+        with self._as(specialist):
+            plan = create_plan(
+                specialist,
+                self.clients["kestrel"],
+                [invoice.number],
+                first_due=agreed + timedelta(days=7),
+                count=3,
+                grace_days=10,
+                start_on=agreed,
+                note=f"Agreed with A. Souza: the rest of invoice {invoice.number} in three "
+                "monthly instalments.",
+            )
+        first = plan.instalments.order_by("sequence").first()
+        if first is None:
+            return
+        self._receive(
+            "kestrel", invoice, first.amount, first.due_on - _DAY, "payment plan, instalment 1"
+        )
+
+    def _short_wire_written_off(self) -> None:
+        """Harrow & Finch's wire for last month's smaller bill arrives short by its banks'
+        charges; the specialist writes the difference off, within the approval threshold."""
+        unpaid = [bill for bill in self._open_bills("harrow") if bill.paid == 0]
+        if not unpaid:
+            return
+        bill = min(unpaid, key=lambda b: (b.invoice.total, b.invoice.number))
+        if bill.balance <= _WIRE_CHARGES:
+            return
+        invoice = bill.invoice
+        received = self.today - timedelta(days=6)
+        amount = bill.balance - _WIRE_CHARGES
+        self._receive("harrow", invoice, amount, received, f"less {_WIRE_CHARGES} bank charges")
+        specialist = self.users["specialist"]
+        with self._as(specialist):
+            request_write_off(
+                specialist,
+                invoice,
+                _WIRE_CHARGES,
+                "SMALL_BALANCE",
+                written_off_on=received,
+                note="Intermediary bank charges deducted from the client's wire",
+            )
+
+    def _refund_excess(self) -> None:
+        """Brightline asks for most of the excess of its rounded-up check back; the rest stays
+        on account for its next invoice."""
+        receipts = Payment.objects.filter(
+            client=self.clients["brightline"], kind=PaymentKind.RECEIPT
+        ).order_by("received_on", "pk")
+        for receipt in receipts:
+            free = free_amount(receipt)
+            if free <= 0:
+                continue
+            hundreds = (free / 100).to_integral_value(rounding=ROUND_DOWN) * 100
+            refund = hundreds if hundreds > 0 else free
+            specialist = self.users["specialist"]
+            with self._as(specialist):
+                refund_credit(
+                    specialist,
+                    receipt,
+                    refund,
+                    self.today - timedelta(days=3),
+                    method="check",
+                    reference=f"Refund check {self.rng.randint(1000, 9999)}",
+                    reason="Excess returned at the client's request; the rest stays on account",
+                )
+            return
+
+    def _disputes(self) -> None:
+        """Northwind contests a time entry on the bill it part paid: the coordinator records it
+        and gives it to the specialist, who works it and proposes a credit above the approval
+        threshold, so it waits for the coordinator. Harrow & Finch asked a question about its
+        bill, answered and closed."""
+        coordinator, specialist = self.users["coordinator"], self.users["specialist"]
+        contested = next((b.invoice for b in self._open_bills("northwind") if b.paid > 0), None)
+        line = (
+            InvoiceLine.objects.filter(invoice=contested, kind=LineKind.TIME)
+            .order_by("-total", "position")
+            .first()
+        )
+        if contested is not None and line is not None:
+            hours, who = _hours(line.minutes or 0), line.timekeeper_name or "the timekeeper"
+            with self._as(coordinator):
+                dispute = open_dispute(
+                    coordinator,
+                    contested,
+                    kind=DisputeKind.DISPUTE,
+                    raised_by="Priya Raman",
+                    description=f"Contests the {hours} h billed by {who} on {line.date:%b} "
+                    f"{line.date.day} as more than the task needed; will pay the rest of the "
+                    "invoice.",
+                    raised_on=min(self.today, contested.issued_on + timedelta(days=12)),
+                    received_via=ReceivedVia.PORTAL,
+                    amount_disputed=line.total,
+                    line=line,
+                    assigned_to=specialist,
+                )
+            threshold = collections_policy().approval_threshold
+            credit = max(_part_of(line.total, Decimal("0.5")), threshold + 250).quantize(_CENT)
+            with self._as(specialist):
+                add_note(
+                    specialist,
+                    dispute,
+                    f"Pulled the time entry and the matter file; asked {who} what the "
+                    f"{hours} h covered.",
+                )
+                request_credit_note(
+                    specialist,
+                    contested,
+                    credit,
+                    "FEE_DISPUTE",
+                    note=f"Settles dispute {dispute.pk} about line {line.position}",
+                )
+                add_note(
+                    specialist,
+                    dispute,
+                    f"Proposed a credit of {credit} {contested.currency} to settle; it is above "
+                    f"the {threshold} approval threshold, so it waits for the coordinator.",
+                )
+        unpaid = [bill.invoice for bill in self._open_bills("harrow") if bill.paid == 0]
+        if not unpaid:
+            return
+        asked = max(unpaid, key=lambda invoice: (invoice.total, -invoice.pk))
+        with self._as(coordinator):
+            inquiry = open_dispute(
+                coordinator,
+                asked,
+                kind=DisputeKind.INQUIRY,
+                raised_by="Helen Marsh",
+                description="Asks for the hours by timekeeper behind the fees, for the "
+                "quarterly legal spend report.",
+                raised_on=min(self.today, asked.issued_on + timedelta(days=6)),
+                received_via=ReceivedVia.EMAIL,
+            )
+        with self._as(specialist):
+            resolve_by_explanation(
+                specialist,
+                inquiry,
+                "Sent the timekeeper summary from the LEDES98BI file; the invoice stands as "
+                "billed.",
+            )
+
+
+_APPROVAL_THRESHOLD = Decimal("500.00")
+_WIRE_CHARGES = Decimal("35.00")
+_OPERATING_ACCOUNT = "Operating account - Harbor Trust"
+_BANK_CSV_LAYOUT: dict[str, object] = {
+    "date_column": "Posting Date",
+    "amount_column": "Amount",
+    "reference_column": "Description",
+    "payer_column": "Originator",
+    "bank_id_column": "Transaction ID",
+    "type_column": "Type",
+    "check_number_column": "Check Number",
+    "date_format": "%m/%d/%Y",
+}
+_PAYMENT_INSTRUCTIONS = (
+    "Please pay by ACH or wire to Hale & Ward LLP, Harbor Trust Bank, account 2045118-4821, "
+    "routing 011000138, quoting the invoice number; or by check payable to Hale & Ward LLP, "
+    "200 Clarendon Street, 38th Floor, Boston, MA 02116."
+)
 
 
 def _round_up(amount: Decimal, step: int) -> Decimal:

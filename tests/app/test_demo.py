@@ -32,10 +32,12 @@ from lexbill.billing.selectors import client_balance, invoice_status, with_balan
 from lexbill.clients.models import Client, Matter
 from lexbill.core.errors import LexbillError
 from lexbill.demo import DEMO_PASSWORD, DEMO_USERS, DemoSummary, build_demo_firm
+from lexbill.disputes.models import UNRESOLVED, Dispute
 from lexbill.entries.models import Billable, BillingState, Expense, TimeEntry
 from lexbill.firm.models import Firm, Timekeeper, User
 from lexbill.formats.utbms import CodeKind, lookup
-from lexbill.receivables.models import Payment, PaymentAllocation
+from lexbill.plans.models import PaymentPlan
+from lexbill.receivables.models import AdjustmentRequest, Payment, PaymentAllocation
 
 TODAY = date(2026, 3, 18)
 SEED = 2026
@@ -74,6 +76,9 @@ def test_the_summary_counts_what_is_in_the_database(demo: DemoSummary) -> None:
     assert s.payments == Payment.objects.count() >= 10
     open_statuses = [PrebillStatus.DRAFT, PrebillStatus.RETURNED, PrebillStatus.APPROVED]
     assert s.prebills_open == Prebill.objects.filter(status__in=open_statuses).count() >= 3
+    assert s.disputes_open == Dispute.objects.filter(status__in=UNRESOLVED).count() >= 1
+    assert s.payment_plans_active == PaymentPlan.objects.filter(status="active").count() >= 1
+    assert s.adjustments_pending == AdjustmentRequest.objects.filter(status="pending").count() >= 1
     assert s.users == DEMO_USERS
 
 
@@ -230,7 +235,10 @@ def test_every_client_balance_reconciles(demo: DemoSummary) -> None:
             (_balance(inv) for inv in with_balances(Invoice.objects.filter(client=client))),
             Decimal(0),
         )
-        assert account.invoiced - account.credited - account.paid == open_balances, client.name
+        assert (
+            account.invoiced - account.credited - account.paid - account.written_off
+            == open_balances
+        ), client.name
         assert account.unapplied >= 0
 
 
@@ -323,3 +331,149 @@ def test_the_guideline_report_has_brightlines_findings_to_show(demo: DemoSummary
     report = guideline_report(None, Criteria(*default_period(TODAY)))
     assert report.totals and report.by_rule and report.by_timekeeper
     assert {t.currency for t in report.totals} == {"USD"}
+
+
+# --- receivables and collections (issue 6) -----------------------------------------------------
+
+
+def test_the_collections_policy_charges_late_only_where_the_engagement_allows(
+    demo: DemoSummary,
+) -> None:
+    from lexbill.latecharges.services import assess_late_charges
+    from lexbill.receivables.selectors import collections_policy
+
+    policy = collections_policy()
+    assert policy.approval_threshold > 0
+    assert policy.prompt_discount_percent == 0  # so the history's payments settle what they say
+    assert (policy.late_charge_annual_percent, policy.late_charge_grace_days) == (12, 15)
+    consenting = set(Client.objects.filter(late_charges_allowed=True))
+    assert len(consenting) == 1
+    coordinator = User.objects.get(username="coordinator")
+    dry_run = assess_late_charges(coordinator, TODAY, dry_run=True)
+    assert dry_run.invoices, "nothing overdue past the grace days for the consenting client"
+    for item in dry_run.invoices:
+        assert item.invoice.client in consenting
+        assert item.invoice.due_on + timedelta(days=15) < TODAY
+        assert item.computation.amount > 0
+
+
+def test_a_bounced_check_is_reversed_and_balances_still_reconcile(demo: DemoSummary) -> None:
+    from lexbill.billing.selectors import unapplied_credit
+
+    reversal = Payment.objects.get(kind="reversal")
+    check = reversal.corrects
+    assert check is not None and check.kind == "receipt"
+    assert reversal.amount == -check.amount
+    assert "NSF" in reversal.reason
+    assert check.received_on < reversal.received_on < TODAY
+    rows = list(PaymentAllocation.objects.filter(payment=check))
+    assert {row.amount for row in rows} == {check.amount, -check.amount}
+    assert {row.applied_on for row in rows} == {check.received_on, reversal.received_on}
+    invoice = with_balances(Invoice.objects.filter(pk=rows[0].invoice_id)).get()
+    assert check.amount < invoice.total  # a small part payment
+    assert _paid(invoice) == 0 and _balance(invoice) == invoice.total
+    assert invoice.due_on < TODAY  # still overdue, as before the check came
+    assert unapplied_credit(check.client) == 0  # the bounced money is not left as credit
+
+
+def test_part_of_an_overpayment_is_refunded(demo: DemoSummary) -> None:
+    from lexbill.billing.selectors import unapplied_credit
+    from lexbill.receivables.selectors import free_amount
+
+    refund = Payment.objects.get(kind="refund")
+    receipt = refund.corrects
+    assert receipt is not None and receipt.kind == "receipt"
+    allocated = PaymentAllocation.objects.filter(payment=receipt).aggregate(s=Sum("amount"))["s"]
+    excess = receipt.amount - allocated
+    assert 0 < -refund.amount < excess
+    assert free_amount(receipt) == excess + refund.amount
+    assert unapplied_credit(receipt.client) == excess + refund.amount > 0
+    assert refund.received_on > receipt.received_on and refund.reason
+
+
+def test_a_small_write_off_posted_and_a_large_credit_awaits_approval(demo: DemoSummary) -> None:
+    from lexbill.receivables.models import WriteOff
+    from lexbill.receivables.selectors import collections_policy
+
+    threshold = collections_policy().approval_threshold
+    write_off = WriteOff.objects.get(kind="write_off")
+    assert 0 < write_off.amount <= threshold
+    assert write_off.created_by is not None and write_off.created_by.username == "specialist"
+    assert write_off.reason.code == "SMALL_BALANCE"
+    written_off = with_balances(Invoice.objects.filter(pk=write_off.invoice_id)).get()
+    assert _balance(written_off) == 0 and _paid(written_off) == written_off.total - write_off.amount
+    request = AdjustmentRequest.objects.get(status="pending")
+    assert request.kind == "credit_note" and request.amount is not None
+    assert request.amount > threshold
+    assert request.requested_by is not None and request.requested_by.username == "specialist"
+    waiting = with_balances(Invoice.objects.filter(pk=request.invoice_id)).get()
+    assert not CreditNote.objects.filter(invoice=waiting).exists()  # nothing posted while pending
+    assert request.amount <= _balance(waiting)
+
+
+def test_an_open_dispute_is_assigned_and_an_inquiry_was_explained(demo: DemoSummary) -> None:
+    dispute = Dispute.objects.get(kind="dispute")
+    assert dispute.status == "open"
+    assert dispute.assigned_to is not None and dispute.assigned_to.username == "specialist"
+    assert dispute.notes.count() == 2
+    assert dispute.line is not None and dispute.line.invoice_id == dispute.invoice_id
+    assert dispute.amount_disputed == dispute.line.total
+    assert dispute.invoice.issued_on <= dispute.raised_on < TODAY
+    pending = AdjustmentRequest.objects.get(status="pending")
+    assert pending.invoice_id == dispute.invoice_id  # the credit proposed to settle it
+    inquiry = Dispute.objects.get(kind="inquiry")
+    assert inquiry.status == "resolved_explained"
+    assert inquiry.resolution and inquiry.resolved_by is not None
+    assert inquiry.credit_note is None
+
+
+def test_a_payment_plan_on_an_overdue_invoice_has_its_first_instalment_paid(
+    demo: DemoSummary,
+) -> None:
+    from lexbill.core.instalments import InstalmentStatus
+    from lexbill.plans.selectors import plan_views
+
+    plan = PaymentPlan.objects.get(status="active")
+    (entry,) = plan.plan_invoices.all()
+    invoice = with_balances(Invoice.objects.filter(pk=entry.invoice_id)).get()
+    assert invoice.due_on < plan.start_on < TODAY  # overdue when the plan was agreed
+    instalments = list(plan.instalments.order_by("sequence"))
+    assert len(instalments) == 3
+    assert sum(i.amount for i in instalments) == plan.total == entry.balance_at_start
+    days = [i.due_on for i in instalments]
+    assert len({d.day for d in days}) == 1
+    months = [d.year * 12 + d.month for d in days]
+    assert months == [months[0], months[0] + 1, months[0] + 2]  # monthly
+    (view,) = plan_views([plan], TODAY)
+    assert [s.status for s in view.states] == [
+        InstalmentStatus.PAID,
+        InstalmentStatus.DUE,
+        InstalmentStatus.DUE,
+    ]
+    assert view.good_standing
+    assert _balance(invoice) == plan.total - instalments[0].amount
+
+
+def test_an_operating_bank_account_reads_its_banks_csv(demo: DemoSummary) -> None:
+    from lexbill.banking.models import BankAccount
+    from lexbill.formats.bank.csv_statement import read_csv_statement
+    from lexbill.reminders.wording import reminder_settings
+
+    account = BankAccount.objects.get()
+    assert account.currency == "USD" and account.default_mapping is not None
+    layout = account.default_mapping.layout()
+    day = TODAY - timedelta(days=1)
+    cells = {
+        layout.date_column: f"{day:%m/%d/%Y}",
+        layout.amount_column: "1234.50",
+        layout.reference_column: "ACH 10231 Northwind",
+        layout.payer_column: "NORTHWIND HEALTH",
+        layout.bank_id_column: "TX-1",
+        layout.type_column: "ACH CREDIT",
+        layout.check_number_column: "",
+    }
+    cells.pop("", None)  # columns the bank's export doesn't have
+    csv = f"{','.join(cells)}\n{','.join(cells.values())}\n"
+    (entry,) = read_csv_statement(csv.encode(), layout).entries
+    assert (entry.booked_on, entry.amount) == (day, Decimal("1234.50"))
+    assert reminder_settings().payment_instructions  # printed on reminders and statements
