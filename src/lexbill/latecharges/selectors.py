@@ -8,10 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import (
-    ExpressionWrapper,
-    F,
     Max,
-    Model,
     OuterRef,
     Q,
     QuerySet,
@@ -19,12 +16,12 @@ from django.db.models import (
     Sum,
     Value,
 )
-from django.db.models.functions import Coalesce
 
 from lexbill.billing.models import CreditNote, Invoice, InvoiceLine, LineKind
 from lexbill.core.late_charges import BalanceEvent, LateChargePolicy
 from lexbill.fields import FixedDecimalField
 from lexbill.latecharges.models import BILLED, PENDING, LateCharge
+from lexbill.receivables.aging import with_balances_as_of
 from lexbill.receivables.models import CollectionsPolicy, PaymentAllocation, WriteOff
 from lexbill.receivables.selectors import collections_policy
 
@@ -38,32 +35,6 @@ def late_charge_policy(policy: CollectionsPolicy | None = None) -> LateChargePol
         flat_fee=Decimal(policy.late_charge_flat_fee),
         grace_days=policy.late_charge_grace_days,
         minimum_balance=Decimal(policy.late_charge_minimum_balance),
-    )
-
-
-def _dated_sum(model: type[Model], amount: str, date_field: str, as_of: date) -> Coalesce:
-    total = (
-        model._default_manager.filter(invoice=OuterRef("pk"), **{f"{date_field}__lte": as_of})
-        .order_by()
-        .values("invoice")
-        .annotate(s=Sum(amount))
-        .values("s")
-    )
-    return Coalesce(Subquery(total, output_field=FixedDecimalField(places=2)), _ZERO)
-
-
-def with_balance_as_of(invoices: QuerySet[Invoice], as_of: date) -> QuerySet[Invoice]:
-    """Annotate ``balance_as_of``: total − credit notes issued, allocations applied (negative for
-    NSF reversals) and write-offs written off, each on or before ``as_of``."""
-    return invoices.annotate(
-        credited_as_of=_dated_sum(CreditNote, "total", "issued_on", as_of),
-        paid_as_of=_dated_sum(PaymentAllocation, "amount", "applied_on", as_of),
-        written_off_as_of=_dated_sum(WriteOff, "amount", "written_off_on", as_of),
-    ).annotate(
-        balance_as_of=ExpressionWrapper(
-            F("total") - F("credited_as_of") - F("paid_as_of") - F("written_off_as_of"),
-            output_field=FixedDecimalField(places=2),
-        )
     )
 
 
@@ -87,7 +58,7 @@ def overdue_candidates(as_of: date, grace_days: int) -> QuerySet[Invoice]:
     ).annotate(last_charged_to=Subquery(last_to))
     invoices = invoices.filter(Q(last_charged_to__isnull=True) | Q(last_charged_to__lt=as_of))
     return (
-        with_balance_as_of(invoices, as_of)
+        with_balances_as_of(invoices, as_of)
         .filter(balance_as_of__gt=0)  # type: ignore[misc]
         .select_related("client", "matter")
         .order_by("due_on", "number")

@@ -20,7 +20,6 @@ discounts, then payments, reversals and refunds, each in the order they were rec
 
 from __future__ import annotations
 
-import smtplib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -416,27 +415,14 @@ def send_statement(
     sending as an audit event, and return the address it went to.
 
     Uses the same mail settings and failure handling as invoices (billing.email)."""
-    from django.conf import settings
-    from django.core.exceptions import ValidationError
-    from django.core.mail import EmailMessage
-    from django.core.validators import validate_email
-
     from lexbill.audit.recorder import record_event
-    from lexbill.billing.email import DeliveryFailed
+    from lexbill.billing.email import recipient_for, send_with_pdf
     from lexbill.firm.permissions import Action, require
     from lexbill.firm.services import get_firm
 
     require(actor, Action.SEND_REMINDERS)
     client = statement.client
-    recipient = (to or "").strip() or client.billing_email
-    if not recipient:
-        raise InvalidEntry(
-            f"client {client.number} has no billing e-mail; give an address", field="to"
-        )
-    try:
-        validate_email(recipient)
-    except ValidationError:
-        raise InvalidEntry(f"{recipient!r} is not an e-mail address", field="to") from None
+    recipient = recipient_for(client, to)
     firm = get_firm()
     closing = format_money(statement.closing.net, statement.currency)
     body = message.strip() or (
@@ -444,19 +430,13 @@ def send_statement(
         f"{format_date(statement.start)} to {format_date(statement.end)}. "
         f"The balance on {format_date(statement.end)} is {closing}."
     )
-    mail = EmailMessage(
-        subject=f"Statement of account {client.number} from {firm.name}",
-        body=body,
-        from_email=firm.email or settings.DEFAULT_FROM_EMAIL,
-        to=[recipient],
+    send_with_pdf(
+        recipient,
+        f"Statement of account {client.number} from {firm.name}",
+        body,
+        statement_filename(statement),
+        statement_pdf(statement),
     )
-    mail.attach(statement_filename(statement), statement_pdf(statement), "application/pdf")
-    try:
-        mail.send()
-    except (OSError, smtplib.SMTPException) as exc:
-        raise DeliveryFailed(
-            f"the mail server did not take the message: {exc}", field="to"
-        ) from exc
     record_event(
         "clients.Client",
         client.pk,
