@@ -110,6 +110,10 @@ def command(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def _money(value: Decimal) -> str:
     return f"{value:,.2f}"
 
@@ -160,8 +164,9 @@ def demo(seed: int = 2026) -> None:
         out.print(
             f"demo firm ready: {summary.clients} clients, {summary.matters} matters, "
             f"{summary.time_entries} time entries, {summary.invoices} invoices, "
-            f"{summary.disputes_open} open disputes, {summary.payment_plans_active} active "
-            f"payment plans, {summary.adjustments_pending} adjustments awaiting approval"
+            f"{_count(summary.disputes_open, 'open dispute')}, "
+            f"{_count(summary.payment_plans_active, 'active payment plan')}, "
+            f"{_count(summary.adjustments_pending, 'adjustment')} awaiting approval"
         )
     users = ", ".join(f"{name} ({role})" for name, role in DEMO_USERS.items())
     out.print(f"log in as one of {users} with password {DEMO_PASSWORD!r}")
