@@ -3,11 +3,13 @@ credit, then records a dispute on the third invoice and sees it leave the remind
 
 from __future__ import annotations
 
+import importlib
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.apps import apps
 from playwright.sync_api import expect
 
 from lexbill.billing.models import Invoice
@@ -22,6 +24,13 @@ pytestmark = pytest.mark.browser
 AS_OF = "2026-11-15"  # the third invoice (due Oct 31) is past due, so a reminder is due for it
 
 
+def _default_reminder_schedule() -> None:
+    """Browser tests run against a live server, so the database is emptied between them, and
+    with it the schedule the reminders migration seeds; put it back the way the migration does."""
+    migration = importlib.import_module("lexbill.reminders.migrations.0002_default_schedule")
+    migration.seed(apps, None)
+
+
 def _balances(*invoices: Invoice) -> list[Decimal]:
     by_pk = {
         inv.pk: Decimal(inv.balance)  # type: ignore[attr-defined]
@@ -34,6 +43,7 @@ def test_one_payment_pays_two_invoices_leaves_credit_and_a_dispute_stops_the_rem
     page: Any, small_firm: Any
 ) -> None:
     f = small_firm
+    _default_reminder_schedule()
     first = _invoice(f, date(2026, 8, 3), "1")
     second = _invoice(f, date(2026, 9, 1), "2")
     third = _invoice(f, date(2026, 10, 1), "3")
