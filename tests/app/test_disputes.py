@@ -32,6 +32,8 @@ from lexbill.disputes.services import (
     resolve_by_explanation,
     start_review,
 )
+from lexbill.receivables.models import AdjustmentReason
+from lexbill.receivables.selectors import adjustment_reasons
 
 TODAY = date(2026, 5, 20)
 
@@ -179,6 +181,8 @@ def test_resolving_by_credit_lowers_the_balance_by_the_credit_in_one_step(
         Decimal(120),
         "Duplicate entry",
     )
+    assert credit.reason_code in {r.code for r in adjustment_reasons("credit_note")}
+    assert "dispute" in AdjustmentReason.objects.get(code=credit.reason_code).label.lower()
     assert _balance(older) == before - credit.total
     resolved.refresh_from_db()
     assert (resolved.status, resolved.resolved_by) == (DisputeStatus.RESOLVED_CREDITED, f.carol)

@@ -27,6 +27,7 @@ from lexbill.disputes.models import (
 )
 from lexbill.firm.models import Role, User
 from lexbill.firm.permissions import ALLOWED, Action, require
+from lexbill.receivables.models import AdjustmentKind
 
 S = DisputeStatus
 TRANSITIONS: dict[tuple[str, str], str] = {
@@ -226,7 +227,12 @@ def resolve_by_credit(
         locked = _locked(dispute)
         set_status(locked, S.RESOLVED_CREDITED, "resolve by credit note")
         credit = issue_credit_note(
-            actor, locked.invoice, to_decimal(amount), reason.strip(), issued_on=issued_on
+            actor,
+            locked.invoice,
+            to_decimal(amount),
+            reason.strip(),
+            issued_on=issued_on,
+            reason_code=_dispute_reason_code(),
         )
         locked.credit_note = credit
         locked.resolution = reason.strip()
@@ -259,3 +265,15 @@ def reopen(actor: User | None, dispute: Dispute, reason: str) -> Dispute:
         locked.save()
         _note(locked, actor, f"Reopened (was {earlier.lower()}): {reason.strip()}")
     return locked
+
+
+FEE_DISPUTE = "FEE_DISPUTE"
+
+
+def _dispute_reason_code() -> str:
+    """Credits that settle a dispute are reported under the firm's fee-dispute reason, while
+    the firm keeps it active (a retired reason is not forced on new credits)."""
+    from lexbill.receivables.selectors import adjustment_reasons
+
+    found = adjustment_reasons(AdjustmentKind.CREDIT_NOTE).filter(code=FEE_DISPUTE).first()
+    return found.code if found else ""
