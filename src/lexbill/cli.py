@@ -680,17 +680,17 @@ def invoice_pdf(
 @command
 def invoice_credit(
     number: str,
-    reason: Annotated[str, typer.Option(help="Why the invoice is corrected.")],
-    amount: Annotated[
-        str | None, typer.Option(help="Amount credited before tax (default: all that is open).")
-    ] = None,
     reason_code: Annotated[
-        str | None,
+        str,
         typer.Option(
             "--reason-code",
-            help="The firm's reason code (e.g. BILLING_ERROR); goes through the approval "
-            "threshold, so above it the credit waits for approval.",
+            help="The firm's reason code (e.g. BILLING_ERROR; `adjustment reasons` lists them). "
+            "Above the approval threshold the credit waits for a coordinator's approval.",
         ),
+    ],
+    reason: Annotated[str, typer.Option(help="A note on why, kept with the credit.")] = "",
+    amount: Annotated[
+        str | None, typer.Option(help="Amount credited before tax (default: all that is open).")
     ] = None,
     line: Annotated[
         list[str] | None,
@@ -698,20 +698,16 @@ def invoice_credit(
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Issue a credit note against a final invoice, whole, partial or per line."""
-    from lexbill.billing.invoicing import issue_credit_note
+    """Credit a final invoice, whole, partly or per line, for one of the firm's reasons."""
     from lexbill.receivables.adjustments import request_credit_note
 
     value = _decimal(amount, "amount") if amount is not None else None
     lines = _pairs(line or [], "--line", "LINE_ID=AMOUNT")
     per_line = {int(k): v for k, v in lines} if lines else None
     with _acting() as user:
-        if reason_code:
-            done = request_credit_note(
-                user, _invoice(number), value, reason_code, reason, lines=per_line
-            )
-        else:
-            done = issue_credit_note(user, _invoice(number), value, reason, lines=per_line)
+        done = request_credit_note(
+            user, _invoice(number), value, reason_code, reason, lines=per_line
+        )
     _print_adjustment(done, number, as_json)
 
 
@@ -1645,6 +1641,22 @@ def _adjustment_request(request_id: int) -> Any:
     if found is None:
         raise NotFound(f"no adjustment request {request_id}")
     return found
+
+
+@adjustment_app.command("reasons")
+@command
+def adjustment_reason_list(as_json: JsonOpt = False) -> None:
+    """The firm's active reasons for credits and write-offs (the codes --reason-code takes)."""
+    from lexbill.receivables.selectors import adjustment_reasons
+
+    rows = [
+        {"code": r.code, "label": r.label, "applies_to": r.applies_to} for r in adjustment_reasons()
+    ]
+    if as_json:
+        _print_json(rows)
+        return
+    for r in rows:
+        out.print(f"{r['code']:<20} {r['label']}  ({r['applies_to']})", highlight=False)
 
 
 @adjustment_app.command("list")

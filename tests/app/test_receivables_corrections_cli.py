@@ -167,3 +167,32 @@ def test_a_payment_posted_from_the_command_line_keeps_its_method_and_payer(
     )
     assert bad.exit_code == 1
     assert "not a payment method" in bad.output
+
+
+def test_every_credit_from_the_command_line_names_one_of_the_firms_reasons(
+    small_firm: Any, invoice: Invoice
+) -> None:
+    reasons = _run("adjustment", "reasons")
+    codes = {r["code"] for r in reasons}
+    assert {"BILLING_ERROR", "FEE_DISPUTE"} <= codes
+    unnamed = CliRunner().invoke(
+        app, ["--user", "carol", "invoice", "credit", invoice.number, "--amount", "10"]
+    )
+    assert unnamed.exit_code != 0 and "--reason-code" in unnamed.output
+    unknown = CliRunner().invoke(
+        app,
+        ["--user", "carol", "invoice", "credit", invoice.number, "--reason-code", "WHIM"],
+    )
+    assert unknown.exit_code == 1 and "WHIM" in unknown.output
+    assert not invoice.credit_notes.exists()
+    done = _run(
+        "invoice",
+        "credit",
+        invoice.number,
+        "--reason-code",
+        "billing_error",
+        "--amount",
+        "10",
+        user="carol",
+    )
+    assert done["reason_code"] == "BILLING_ERROR"

@@ -145,20 +145,6 @@ class InvoiceFilterForm(forms.Form):
     )
 
 
-class CreditNoteForm(forms.Form):
-    amount = forms.DecimalField(
-        required=False, decimal_places=2, label="Amount before tax", help_text=""
-    )
-    all_open = forms.BooleanField(required=False, label="Credit all that is open")
-    reason = forms.CharField(required=False, max_length=300)
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        if not data.get("all_open") and data.get("amount") is None and "amount" not in self.errors:
-            self.add_error("amount", "give an amount, or tick “Credit all that is open”")
-        return data
-
-
 class EmailInvoiceForm(forms.Form):
     to = forms.CharField(required=False, max_length=254, label="To")
     message = forms.CharField(

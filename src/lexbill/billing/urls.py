@@ -21,6 +21,5 @@ urlpatterns = [
     path("invoices/", views.invoice_list, name="invoice-list"),
     path("invoices/<str:number>/", views.invoice_detail, name="invoice-detail"),
     path("invoices/<str:number>/preview.pdf", views.invoice_preview, name="invoice-preview"),
-    path("invoices/<str:number>/credit/", views.invoice_credit, name="invoice-credit"),
     path("invoices/<str:number>/email/", views.invoice_email, name="invoice-email"),
 ]

@@ -28,7 +28,6 @@ from lexbill.billing.forms import (
     ApproveForm,
     BillRunForm,
     CommentForm,
-    CreditNoteForm,
     EmailInvoiceForm,
     InvoiceFilterForm,
     LineEditForm,
@@ -37,7 +36,7 @@ from lexbill.billing.forms import (
     SplitPartForm,
     SplitPartFormSet,
 )
-from lexbill.billing.invoicing import finalize_prebill, issue_credit_note
+from lexbill.billing.invoicing import finalize_prebill
 from lexbill.billing.models import (
     Invoice,
     LineKind,
@@ -679,7 +678,6 @@ def _invoice_context(request: HttpRequest, invoice: Invoice, **extra: Any) -> di
         "allocations": PaymentAllocation.objects.filter(invoice=invoice)
         .select_related("payment")
         .order_by("allocated_at", "id"),
-        "credit_form": CreditNoteForm(),
         "email_form": EmailInvoiceForm(initial={"to": invoice.client.billing_email}),
         "can_credit": may(actor, Action.ISSUE_CREDIT),
         "can_send": may(actor, Action.FINALIZE_INVOICE),
@@ -709,29 +707,6 @@ def _invoice_refused(
         _invoice_context(request, invoice, error="" if shown else exc.message, **forms),
         status=status,
     )
-
-
-@require_POST
-def invoice_credit(request: HttpRequest, number: str) -> HttpResponse:
-    invoice = _get_invoice(number)
-    form = CreditNoteForm(request.POST)
-    if not form.is_valid():
-        return render(
-            request,
-            "billing/invoice_detail.html",
-            _invoice_context(request, invoice, credit_form=form),
-            status=400,
-        )
-    data = form.cleaned_data
-    try:
-        require(_actor(request), Action.ISSUE_CREDIT)
-        note = issue_credit_note(
-            _actor(request), invoice, None if data["all_open"] else data["amount"], data["reason"]
-        )
-    except LexbillError as exc:
-        return _invoice_refused(request, invoice, exc, credit_form=form)
-    messages.success(request, f"Credit note {note.number} issued for {note.total}.")
-    return redirect("billing:invoice-detail", number=invoice.number)
 
 
 @require_POST
