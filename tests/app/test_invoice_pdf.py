@@ -83,6 +83,7 @@ def test_the_pdf_prints_the_invoice_as_finalized(small_firm: Any) -> None:
     assert reader.metadata is not None
     assert reader.metadata.title == f"Invoice {invoice.number}"
     assert invoice.number in text
+    assert f.firm.name in text and f"Tax ID {f.firm.tax_id}" in text  # the shared masthead
     assert "Acme Corp" in text
     assert "C001-001" in text
     assert f"Due by {format_date(invoice.due_on)}" in text

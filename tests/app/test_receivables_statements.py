@@ -263,6 +263,7 @@ def test_the_statement_pdf_is_a_real_pdf_with_the_client_and_closing_balance(
     assert data.startswith(b"%PDF")
     text = _pdf_text(data)
     assert f.acme.name in text
+    assert f.firm.name in text and f"Tax ID {f.firm.tax_id}" in text  # the shared masthead
     assert format_money(statement.closing.net, "USD") in text
     assert client_statement_pdf(f.acme, date(2026, 3, 1), date(2026, 3, 31)).startswith(b"%PDF")
 
