@@ -35,20 +35,13 @@ from lexbill.banking.services import (
 from lexbill.billing.views import may
 from lexbill.clients.models import Client
 from lexbill.core.errors import LexbillError
-from lexbill.firm.models import User
 from lexbill.firm.permissions import Action
 from lexbill.formats.bank import CsvLayout, guess_format, read_statement
 from lexbill.formats.bank.csv_statement import preview
-from lexbill.web.access import require_action
+from lexbill.web.access import acting_user, require_action
 from lexbill.web.errors import add_service_error
 
 PREVIEW_ROWS = 8
-
-
-def _actor(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)  # LoginRequiredMiddleware keeps anonymous visitors out
-    return user
 
 
 @require_action(Action.IMPORT_BANK_STATEMENTS)
@@ -62,7 +55,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "queued": selectors.queue().count(),
             "ready": selectors.ready_to_post().count(),
             "account_form": BankAccountForm(),
-            "can_post": may(_actor(request), Action.POST_PAYMENT),
+            "can_post": may(acting_user(request), Action.POST_PAYMENT),
         },
     )
 
@@ -73,7 +66,7 @@ def account_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             account = create_bank_account(
-                _actor(request),
+                acting_user(request),
                 form.cleaned_data["name"],
                 currency=form.cleaned_data["currency"],
                 number=form.cleaned_data["number"],
@@ -141,14 +134,14 @@ def upload(request: HttpRequest) -> HttpResponse:
             mapping = _chosen_mapping(form, account) if fmt == "csv" else None
             if fmt == "csv" and mapping is None:
                 mapping = save_csv_mapping(
-                    _actor(request),
+                    acting_user(request),
                     account,
                     form.cleaned_data["save_as"] or f"{file_name or 'CSV'} mapping",
                     form.layout_settings(),
                     make_default=bool(form.cleaned_data["save_as"]),
                 )
             result = import_statement(
-                _actor(request), account, data, fmt, mapping=mapping, file_name=file_name
+                acting_user(request), account, data, fmt, mapping=mapping, file_name=file_name
             )
         except LexbillError as exc:
             context.update(_preview_context(form, data, fmt))
@@ -182,7 +175,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         {
             "lines": selectors.queue(),
             "ready": selectors.ready_to_post(),
-            "can_post": may(_actor(request), Action.POST_PAYMENT),
+            "can_post": may(acting_user(request), Action.POST_PAYMENT),
         },
     )
 
@@ -216,7 +209,7 @@ def match(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             if client is None:
                 raise LexbillError(f"no client {form.cleaned_data['client']!r}", field="client")
-            match_by_hand(_actor(request), txn, client, allocations)
+            match_by_hand(acting_user(request), txn, client, allocations)
         except LexbillError as exc:
             messages.error(request, f"Line {txn.line_no} ({txn.amount}): {exc.message}")
         else:
@@ -239,7 +232,7 @@ def ignore_line(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, "Say why the deposit is ignored.")
         return redirect("banking:queue")
     try:
-        ignore(_actor(request), txn, form.cleaned_data["reason"])
+        ignore(acting_user(request), txn, form.cleaned_data["reason"])
     except LexbillError as exc:
         messages.error(request, exc.message)
     else:
@@ -250,7 +243,7 @@ def ignore_line(request: HttpRequest, pk: int) -> HttpResponse:
 @require_action(Action.IMPORT_BANK_STATEMENTS)
 @require_POST
 def rematch(request: HttpRequest) -> HttpResponse:
-    matched = rematch_queue(_actor(request))
+    matched = rematch_queue(acting_user(request))
     messages.success(request, f"{matched} queued deposits matched on a second look.")
     return redirect("banking:queue")
 
@@ -258,7 +251,7 @@ def rematch(request: HttpRequest) -> HttpResponse:
 @require_action(Action.POST_PAYMENT)
 @require_POST
 def post(request: HttpRequest) -> HttpResponse:
-    result = post_matched(_actor(request))
+    result = post_matched(acting_user(request))
     messages.success(request, f"{len(result.posted)} deposits posted as payments.")
     for txn, reason in result.requeued:
         messages.warning(

@@ -36,7 +36,9 @@ from lexbill.fields import FixedDecimalField
 _ZERO = Value(0, output_field=FixedDecimalField(places=2))
 
 
-def _sum_of(model: type[Model], amount_field: str, **filters: object) -> Coalesce:
+def sum_per_invoice(model: type[Model], amount_field: str, **filters: object) -> Coalesce:
+    """A correlated sum of ``model`` rows of the annotated invoice (0 when it has none); the
+    filters narrow the rows, e.g. to those dated on or before a day for a balance as of then."""
     total = (
         model._default_manager.filter(invoice=OuterRef("pk"), **filters)
         .order_by()
@@ -52,9 +54,9 @@ def with_balances(invoices: QuerySet[Invoice]) -> QuerySet[Invoice]:
     from lexbill.receivables.models import PaymentAllocation, WriteOff
 
     return invoices.annotate(
-        credited=_sum_of(CreditNote, "total"),
-        paid=_sum_of(PaymentAllocation, "amount"),
-        written_off=_sum_of(WriteOff, "amount"),
+        credited=sum_per_invoice(CreditNote, "total"),
+        paid=sum_per_invoice(PaymentAllocation, "amount"),
+        written_off=sum_per_invoice(WriteOff, "amount"),
         was_sent=Exists(InvoiceDelivery.objects.filter(invoice=OuterRef("pk"))),
     ).annotate(
         balance=ExpressionWrapper(

@@ -65,18 +65,12 @@ from lexbill.core.increments import hours_to_minutes, minutes_to_hours
 from lexbill.firm.models import User
 from lexbill.firm.permissions import Action, require
 from lexbill.formats.utbms import CodeKind, lookup
-from lexbill.web.access import forbidden, require_action
+from lexbill.web.access import acting_user, forbidden, require_action
 from lexbill.web.errors import add_service_error
 from lexbill.web.paging import page_of
 from lexbill.web.views import invoice_pdf
 
 OPEN_STATUSES = [PrebillStatus.DRAFT, PrebillStatus.RETURNED, PrebillStatus.APPROVED]
-
-
-def _actor(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)  # LoginRequiredMiddleware keeps anonymous visitors out
-    return user
 
 
 def refusal(
@@ -142,7 +136,7 @@ def prebill_list(request: HttpRequest) -> HttpResponse:
             "form": form,
             "page": page,
             "prebills": shown,
-            "can_run_bills": may(_actor(request), Action.RUN_BILLS),
+            "can_run_bills": may(acting_user(request), Action.RUN_BILLS),
             "query": request.GET.urlencode(),
         },
     )
@@ -194,7 +188,7 @@ def _group_by(value: str | None) -> str:
 
 
 def _prebill_context(request: HttpRequest, prebill: Prebill, **extra: Any) -> dict[str, Any]:
-    actor = _actor(request)
+    actor = acting_user(request)
     group_by = _group_by(request.GET.get("group") or request.POST.get("group"))
     context: dict[str, Any] = {
         "prebill": prebill,
@@ -253,8 +247,8 @@ def prebill_approve(request: HttpRequest, pk: int) -> HttpResponse:
     form = ApproveForm(request.POST)
     form.is_valid()
     try:
-        require_prebill_access(_actor(request), prebill, Action.APPROVE_PREBILL)
-        approve_prebill(_actor(request), prebill, form.cleaned_data.get("comment", ""))
+        require_prebill_access(acting_user(request), prebill, Action.APPROVE_PREBILL)
+        approve_prebill(acting_user(request), prebill, form.cleaned_data.get("comment", ""))
     except LexbillError as exc:
         return _refused(request, prebill, exc, approve_form=form)
     messages.success(request, f"Pre-bill {prebill.pk} approved.")
@@ -267,8 +261,8 @@ def prebill_send_back(request: HttpRequest, pk: int) -> HttpResponse:
     form = SendBackForm(request.POST)
     form.is_valid()
     try:
-        require_prebill_access(_actor(request), prebill, Action.APPROVE_PREBILL)
-        send_back_prebill(_actor(request), prebill, form.cleaned_data.get("comment", ""))
+        require_prebill_access(acting_user(request), prebill, Action.APPROVE_PREBILL)
+        send_back_prebill(acting_user(request), prebill, form.cleaned_data.get("comment", ""))
     except LexbillError as exc:
         return _refused(request, prebill, exc, send_back_form=form)
     messages.success(request, f"Pre-bill {prebill.pk} sent back.")
@@ -287,7 +281,7 @@ def prebill_comment(request: HttpRequest, pk: int) -> HttpResponse:
             status=400,
         )
     try:
-        comment_on_prebill(_actor(request), prebill, form.cleaned_data["comment"])
+        comment_on_prebill(acting_user(request), prebill, form.cleaned_data["comment"])
     except LexbillError as exc:
         return _refused(request, prebill, exc, comment_form=form)
     messages.success(request, "Comment added.")
@@ -298,8 +292,8 @@ def prebill_comment(request: HttpRequest, pk: int) -> HttpResponse:
 def prebill_finalize(request: HttpRequest, pk: int) -> HttpResponse:
     prebill = _get_prebill(pk)
     try:
-        require_prebill_access(_actor(request), prebill, Action.FINALIZE_INVOICE)
-        invoice = finalize_prebill(_actor(request), prebill)
+        require_prebill_access(acting_user(request), prebill, Action.FINALIZE_INVOICE)
+        invoice = finalize_prebill(acting_user(request), prebill)
     except LexbillError as exc:
         return _refused(request, prebill, exc)
     messages.success(request, f"Invoice {invoice.number} finalized.")
@@ -388,7 +382,7 @@ def line_update(request: HttpRequest, pk: int) -> HttpResponse:
     form = LineEditForm(request.POST, line=line)
     if form.is_valid():
         try:
-            _save_line(_actor(request), line, form.cleaned_data)
+            _save_line(acting_user(request), line, form.cleaned_data)
         except LexbillError as exc:
             add_service_error(form, exc)
     if form.errors:
@@ -499,7 +493,7 @@ def line_split(request: HttpRequest, pk: int) -> HttpResponse:
     """Split a (block-billed) time line into entries the user confirms: the rows start from a
     proposal in the query, or empty; the split service decides and records."""
     line = _line(pk)
-    actor = _actor(request)
+    actor = acting_user(request)
     why_not = refusal(actor, Action.EDIT_PREBILL, line.prebill)
     if why_not:
         return forbidden(request, why_not)
@@ -564,7 +558,7 @@ def line_split(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def billrun_new(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = acting_user(request)
     if request.method == "POST":
         form = BillRunForm(request.POST)
         if form.is_valid():
@@ -667,7 +661,7 @@ def _get_invoice(number: str) -> Invoice:
 def _invoice_context(request: HttpRequest, invoice: Invoice, **extra: Any) -> dict[str, Any]:
     from lexbill.receivables.models import PaymentAllocation
 
-    actor = _actor(request)
+    actor = acting_user(request)
     context: dict[str, Any] = {
         "invoice": invoice,
         "status": invoice_status(invoice),
@@ -715,9 +709,9 @@ def invoice_email(request: HttpRequest, number: str) -> HttpResponse:
     form = EmailInvoiceForm(request.POST)
     form.is_valid()
     try:
-        require(_actor(request), Action.FINALIZE_INVOICE)
+        require(acting_user(request), Action.FINALIZE_INVOICE)
         delivery = email_invoice(
-            _actor(request),
+            acting_user(request),
             invoice,
             to=form.cleaned_data.get("to", ""),
             message=form.cleaned_data.get("message", ""),

@@ -52,14 +52,8 @@ from lexbill.core.errors import LexbillError, PermissionDenied
 from lexbill.entries.models import BillingState
 from lexbill.firm.models import User
 from lexbill.firm.permissions import Action, require
-from lexbill.web.access import require_action
+from lexbill.web.access import acting_user, require_action
 from lexbill.web.errors import add_service_error
-
-
-def _actor(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)  # LoginRequiredMiddleware keeps anonymous visitors out
-    return user
 
 
 def _may(actor: User, action: Action) -> bool:
@@ -101,7 +95,7 @@ def client_list(request: HttpRequest) -> HttpResponse:
             "form": form,
             "page": page,
             "query": query.urlencode(),
-            "can_manage": _may(_actor(request), Action.MANAGE_CLIENTS),
+            "can_manage": _may(acting_user(request), Action.MANAGE_CLIENTS),
         },
     )
 
@@ -111,7 +105,7 @@ def client_new(request: HttpRequest) -> HttpResponse:
     form = ClientForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            client = create_client(_actor(request), **form.cleaned_data)
+            client = create_client(acting_user(request), **form.cleaned_data)
         except LexbillError as exc:
             add_service_error(form, exc)
             return render(request, "clients/client_form.html", {"form": form}, status=_status(exc))
@@ -122,7 +116,7 @@ def client_new(request: HttpRequest) -> HttpResponse:
 
 
 def _client_context(request: HttpRequest, client: Client, **extra: Any) -> dict[str, Any]:
-    actor = _actor(request)
+    actor = acting_user(request)
     today = timezone.localdate()
     context: dict[str, Any] = {
         "client": client,
@@ -153,7 +147,7 @@ def client_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         changes = {k: v for k, v in form.cleaned_data.items() if v != initial[k]}
         try:
-            client = update_client(_actor(request), client, **changes)
+            client = update_client(acting_user(request), client, **changes)
         except LexbillError as exc:
             add_service_error(form, exc)
             return render(
@@ -186,7 +180,7 @@ def matter_new(request: HttpRequest, pk: int) -> HttpResponse:
         data = dict(form.cleaned_data)
         try:
             matter = open_matter(
-                _actor(request),
+                acting_user(request),
                 client,
                 data.pop("number"),
                 data.pop("name"),
@@ -208,7 +202,7 @@ def _get_matter(pk: int) -> Matter:
 def _matter_context(request: HttpRequest, matter: Matter, **extra: Any) -> dict[str, Any]:
     from lexbill.receivables.models import PaymentAllocation
 
-    actor = _actor(request)
+    actor = acting_user(request)
     wip = matter.time_entries.filter(state=BillingState.UNBILLED).aggregate(
         count=Count("pk"), minutes=Sum("billed_minutes")
     )
@@ -250,7 +244,7 @@ def matter_edit(request: HttpRequest, pk: int) -> HttpResponse:
     context = {"form": form, "client": matter.client, "matter": matter}
     if request.method == "POST" and form.is_valid():
         try:
-            matter = update_matter(_actor(request), matter, **form.cleaned_data)
+            matter = update_matter(acting_user(request), matter, **form.cleaned_data)
         except LexbillError as exc:
             add_service_error(form, exc)
             return render(request, "clients/matter_form.html", context, status=_status(exc))
@@ -264,7 +258,7 @@ def matter_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def matter_close(request: HttpRequest, pk: int) -> HttpResponse:
     matter = _get_matter(pk)
     try:
-        matter = close_matter(_actor(request), matter, timezone.localdate())
+        matter = close_matter(acting_user(request), matter, timezone.localdate())
     except LexbillError as exc:
         return render(
             request,
@@ -285,7 +279,7 @@ def matter_rate_new(request: HttpRequest, pk: int) -> HttpResponse:
         data = form.cleaned_data
         try:
             rate = set_rate(
-                _actor(request),
+                acting_user(request),
                 "matter",
                 data["amount"],
                 data["effective_from"],
@@ -325,7 +319,7 @@ def matter_budget_set(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         data = form.cleaned_data
         try:
-            budget = set_matter_budget(_actor(request), matter, data["phase"], data["amount"])
+            budget = set_matter_budget(acting_user(request), matter, data["phase"], data["amount"])
         except LexbillError as exc:
             add_service_error(form, exc)
         else:
@@ -342,7 +336,7 @@ def matter_budget_remove(request: HttpRequest, pk: int) -> HttpResponse:
     matter = _get_matter(pk)
     phase = request.POST.get("phase", "")
     try:
-        remove_matter_budget(_actor(request), matter, phase)
+        remove_matter_budget(acting_user(request), matter, phase)
     except LexbillError as exc:
         context = _matter_context(request, matter, error=exc.message)
         return render(request, "clients/matter_detail.html", context, status=_status(exc))
@@ -359,7 +353,7 @@ def client_timekeeper_approve(request: HttpRequest, pk: int) -> HttpResponse:
         data = form.cleaned_data
         try:
             approval = approve_timekeeper(
-                _actor(request), client, data["timekeeper"], data["approved_on"], data["note"]
+                acting_user(request), client, data["timekeeper"], data["approved_on"], data["note"]
             )
         except LexbillError as exc:
             add_service_error(form, exc)
@@ -379,7 +373,7 @@ def client_timekeeper_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
         timekeeper_id=request.POST.get("timekeeper") or 0,
     )
     try:
-        withdraw_timekeeper_approval(_actor(request), client, approval.timekeeper)
+        withdraw_timekeeper_approval(acting_user(request), client, approval.timekeeper)
     except LexbillError as exc:
         context = _client_context(request, client, error=exc.message)
         return render(request, "clients/client_detail.html", context, status=_status(exc))
@@ -396,7 +390,7 @@ def client_rate_notice_new(request: HttpRequest, pk: int) -> HttpResponse:
         data = form.cleaned_data
         try:
             record_rate_notice(
-                _actor(request),
+                acting_user(request),
                 client,
                 data["effective_from"],
                 data["given_on"],
@@ -417,7 +411,7 @@ def client_rate_notice_new(request: HttpRequest, pk: int) -> HttpResponse:
 def client_rate_notice_remove(request: HttpRequest, pk: int, notice: int) -> HttpResponse:
     found = get_object_or_404(RateNotice.objects.select_related("client"), pk=notice, client_id=pk)
     try:
-        remove_rate_notice(_actor(request), found)
+        remove_rate_notice(acting_user(request), found)
     except LexbillError as exc:
         context = _client_context(request, found.client, error=exc.message)
         return render(request, "clients/client_detail.html", context, status=_status(exc))

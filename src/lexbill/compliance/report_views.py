@@ -24,9 +24,9 @@ from lexbill.compliance.report import (
     report_findings,
 )
 from lexbill.core.errors import LexbillError
-from lexbill.firm.models import Timekeeper, User
+from lexbill.firm.models import Timekeeper
 from lexbill.firm.permissions import Action
-from lexbill.web.access import require_action
+from lexbill.web.access import acting_user, require_action
 from lexbill.web.errors import add_service_error
 
 _DATE = forms.DateInput(attrs={"type": "date"})
@@ -135,7 +135,7 @@ def guideline_report_page(request: HttpRequest) -> HttpResponse:
     criteria = _criteria(form)
     context: dict[str, Any] = {"form": form, "criteria": criteria}
     if criteria is not None:
-        report = guideline_report(_actor(request), criteria)
+        report = guideline_report(acting_user(request), criteria)
         context.update(
             report=report,
             all_url=_drill_url(form),
@@ -162,14 +162,10 @@ def guideline_report_findings(request: HttpRequest) -> HttpResponse:
     criteria = _criteria(form)
     context: dict[str, Any] = {"form": form, "criteria": criteria, "limit": DRILL_LIMIT}
     if criteria is not None:
-        findings, total = report_findings(_actor(request), criteria)
+        findings, total = report_findings(acting_user(request), criteria)
         context.update(findings=findings, total=total)
         query = {k: v for k, v in request.GET.items() if k in ("start", "end") and v}
         context["back_url"] = f"{reverse('compliance:guideline-report')}?{urlencode(query)}"
     return render(
         request, "compliance/guideline_findings.html", context, status=200 if criteria else 400
     )
-
-
-def _actor(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]

@@ -32,13 +32,9 @@ from lexbill.compliance.services import (
 from lexbill.core.errors import LexbillError
 from lexbill.core.increments import hours_to_seconds
 from lexbill.ebilling.export import profile_for
-from lexbill.firm.models import Timekeeper, User
+from lexbill.firm.models import Timekeeper
 from lexbill.firm.permissions import Action
-from lexbill.web.access import require_action
-
-
-def _actor(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
+from lexbill.web.access import acting_user, require_action
 
 
 @require_action(Action.MANAGE_CLIENTS)
@@ -51,7 +47,7 @@ def client_guidelines(request: HttpRequest, pk: int) -> HttpResponse:
         upload = request.FILES.get("file")
         text = upload.read().decode("utf-8", "replace") if upload else request.POST.get("text", "")
         try:
-            version = import_guidelines(_actor(request), client, text)
+            version = import_guidelines(acting_user(request), client, text)
         except LexbillError as exc:
             error = exc.message
         else:
@@ -137,7 +133,7 @@ def prebill_override(request: HttpRequest, pk: int) -> HttpResponse:
     prebill = get_object_or_404(Prebill.objects.select_related("matter__client"), pk=pk)
     try:
         override_finding(
-            _actor(request),
+            acting_user(request),
             prebill,
             request.POST.get("rule_id", ""),
             request.POST.get("line_key", ""),
@@ -153,7 +149,7 @@ def prebill_fix(request: HttpRequest, pk: int) -> HttpResponse:
     prebill = get_object_or_404(Prebill.objects.select_related("matter__client"), pk=pk)
     rule = request.POST.get("rule_id") or None
     try:
-        changed = apply_certain_fixes(_actor(request), prebill, [rule] if rule else None)
+        changed = apply_certain_fixes(acting_user(request), prebill, [rule] if rule else None)
     except LexbillError as exc:
         return _panel(request, prebill, error=exc.message)
     messages.success(request, f"{changed} line(s) fixed under the client's billing guidelines.")

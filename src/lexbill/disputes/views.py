@@ -31,16 +31,10 @@ from lexbill.disputes.models import Dispute, DisputeStatus
 from lexbill.disputes.selectors import age_in_days, disputes_list
 from lexbill.firm.models import User
 from lexbill.firm.permissions import Action
-from lexbill.web.access import require_action
+from lexbill.web.access import acting_user, require_action
 from lexbill.web.errors import add_service_error
 from lexbill.web.paging import page_of
 from lexbill.web.templatetags.lexbill import may
-
-
-def _actor(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)  # LoginRequiredMiddleware keeps anonymous visitors out
-    return user
 
 
 def _status(exc: LexbillError) -> int:
@@ -55,7 +49,7 @@ def dispute_list(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         filters = {
             "unresolved_only": data["show"] != "all",
-            "assigned_to_id": _actor(request).pk if data["mine"] else None,
+            "assigned_to_id": acting_user(request).pk if data["mine"] else None,
             "client_id": data["client"].pk if data["client"] else None,
             "kind": data["kind"] or None,
         }
@@ -103,7 +97,7 @@ def dispute_new(request: HttpRequest, number: str) -> HttpResponse:
         data = form.cleaned_data
         try:
             dispute = services.open_dispute(
-                _actor(request),
+                acting_user(request),
                 invoice,
                 kind=data["kind"],
                 raised_by=data["raised_by"],
@@ -137,7 +131,7 @@ def _dispute(pk: int) -> Dispute:
 
 
 def _detail_context(request: HttpRequest, dispute: Dispute, **extra: Any) -> dict[str, Any]:
-    actor = _actor(request)
+    actor = acting_user(request)
     context: dict[str, Any] = {
         "dispute": dispute,
         "notes": dispute.notes.select_related("author"),
@@ -188,7 +182,7 @@ def _on_dispute(
         context = _detail_context(request, dispute, **{form_name: form})
         return render(request, "disputes/dispute_detail.html", context, status=400)
     try:
-        done = act(_actor(request), dispute, form.cleaned_data)
+        done = act(acting_user(request), dispute, form.cleaned_data)
     except LexbillError as exc:
         return _refused(request, dispute, exc, **{form_name: form})
     if done:
@@ -232,9 +226,9 @@ def dispute_review(request: HttpRequest, pk: int) -> HttpResponse:
     dispute = _dispute(pk)
     try:
         if dispute.status == DisputeStatus.IN_REVIEW:
-            services.end_review(_actor(request), dispute)
+            services.end_review(acting_user(request), dispute)
         else:
-            services.start_review(_actor(request), dispute)
+            services.start_review(acting_user(request), dispute)
     except LexbillError as exc:
         return _refused(request, dispute, exc)
     return redirect("disputes:dispute-detail", pk=pk)

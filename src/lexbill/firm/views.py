@@ -24,12 +24,8 @@ from lexbill.firm import services
 from lexbill.firm.forms import FirmPolicyForm, RateForm, TimekeeperCreateForm, UserCreateForm
 from lexbill.firm.models import Firm, Timekeeper, User
 from lexbill.firm.permissions import Action
-from lexbill.web.access import require_action
+from lexbill.web.access import acting_user, require_action
 from lexbill.web.errors import add_service_error
-
-
-def _actor(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
 
 
 def _render(request: HttpRequest, template: str, tab: str, **context: Any) -> HttpResponse:
@@ -45,7 +41,7 @@ def firm_policy(request: HttpRequest) -> HttpResponse:
     form = FirmPolicyForm(request.POST or None, instance=firm)
     if request.method == "POST" and form.is_valid():
         try:
-            services.configure_firm(_actor(request), **form.cleaned_data)
+            services.configure_firm(acting_user(request), **form.cleaned_data)
         except (LexbillError, ValidationError) as exc:
             add_service_error(form, exc)
         else:
@@ -61,7 +57,7 @@ def users(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         try:
             user = services.create_user(
-                _actor(request),
+                acting_user(request),
                 data["username"],
                 data["password"],
                 data["role"],
@@ -85,7 +81,7 @@ def timekeepers(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         try:
             tk = services.create_timekeeper(
-                _actor(request),
+                acting_user(request),
                 data["code"].strip(),
                 data["first_name"],
                 data["last_name"],
@@ -108,7 +104,7 @@ def rates(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         try:
             rate = set_rate(
-                _actor(request),
+                acting_user(request),
                 data["level"],
                 data["amount"],
                 data["effective_from"],

@@ -16,7 +16,6 @@ from lexbill.billing.models import Prebill
 from lexbill.billing.prebills import EDITABLE
 from lexbill.clients.models import Matter
 from lexbill.core.errors import LexbillError
-from lexbill.firm.models import User
 from lexbill.firm.permissions import Action
 from lexbill.latecharges.forms import AssessForm, ChargeFilterForm
 from lexbill.latecharges.selectors import charges, late_charge_policy, pending_charges
@@ -26,22 +25,18 @@ from lexbill.latecharges.services import (
     bill_late_charges,
     matters_with_pending_charges,
 )
-from lexbill.web.access import require_action
+from lexbill.web.access import acting_user, require_action
 from lexbill.web.errors import add_service_error
 from lexbill.web.paging import page_of
-
-
-def _actor(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)  # LoginRequiredMiddleware keeps anonymous visitors out
-    return user
 
 
 def _page(request: HttpRequest, form: AssessForm, status: int = 200) -> HttpResponse:
     preview = None
     if form.is_bound and form.is_valid():
         try:
-            preview = assess_late_charges(_actor(request), form.cleaned_data["as_of"], dry_run=True)
+            preview = assess_late_charges(
+                acting_user(request), form.cleaned_data["as_of"], dry_run=True
+            )
         except LexbillError as exc:
             add_service_error(form, exc)
     filters = ChargeFilterForm(request.GET or None)
@@ -83,7 +78,7 @@ def assess(request: HttpRequest) -> HttpResponse:
         return _page(request, form, status=400)
     as_of: date = form.cleaned_data["as_of"]
     try:
-        result = assess_late_charges(_actor(request), as_of)
+        result = assess_late_charges(acting_user(request), as_of)
     except LexbillError as exc:
         add_service_error(form, exc)
         return _page(request, form, status=400)
@@ -107,7 +102,7 @@ def bill_matter(request: HttpRequest, number: str) -> HttpResponse:
     """Put a matter's pending charges on its open pre-bill, or on a new one, now."""
     matter = get_object_or_404(Matter, number=number)
     try:
-        prebill = bill_late_charges(_actor(request), matter)
+        prebill = bill_late_charges(acting_user(request), matter)
     except LexbillError as exc:
         messages.error(request, exc.message)
         return redirect("latecharges:late-charges")
@@ -141,7 +136,7 @@ def prebill_add(request: HttpRequest, pk: int) -> HttpResponse:
     """The pre-bill page's "Add late charges": one line per charge waiting for the matter."""
     prebill = get_object_or_404(Prebill, pk=pk)
     try:
-        added = add_late_charges_to_prebill(_actor(request), prebill)
+        added = add_late_charges_to_prebill(acting_user(request), prebill)
     except LexbillError as exc:
         messages.error(request, exc.message)
     else:

@@ -17,22 +17,15 @@ from lexbill.billing.models import Invoice
 from lexbill.billing.selectors import client_currencies, open_invoices, with_balances
 from lexbill.clients.models import Client
 from lexbill.core.errors import LexbillError, PermissionDenied
-from lexbill.firm.models import User
 from lexbill.firm.permissions import Action
 from lexbill.plans.forms import PlanForm
 from lexbill.plans.models import PaymentPlan, PlanStatus
 from lexbill.plans.selectors import active_plan_of_invoices, plan_view, plan_views, plans_list
 from lexbill.plans.services import cancel_plan, complete_paid_plans, create_plan, declare_defaulted
-from lexbill.web.access import require_action
+from lexbill.web.access import acting_user, require_action
 from lexbill.web.errors import add_service_error
 from lexbill.web.paging import page_of
 from lexbill.web.templatetags.lexbill import may
-
-
-def _actor(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)  # LoginRequiredMiddleware keeps anonymous visitors out
-    return user
 
 
 @require_action(Action.VIEW_RECEIVABLES)
@@ -57,7 +50,7 @@ def plan_list(request: HttpRequest) -> HttpResponse:
             "statuses": [("all", "All"), *PlanStatus.choices],
             "query": f"status={status}",
             "today": today,
-            "can_manage": may(_actor(request), Action.MANAGE_PAYMENT_PLANS),
+            "can_manage": may(acting_user(request), Action.MANAGE_PAYMENT_PLANS),
         },
     )
 
@@ -80,7 +73,7 @@ def _detail_context(request: HttpRequest, plan: PaymentPlan, **extra: Any) -> di
         "view": view,
         "invoices": [(inv, entries[inv.pk]) for inv in invoices],
         "today": today,
-        "can_manage": may(_actor(request), Action.MANAGE_PAYMENT_PLANS),
+        "can_manage": may(acting_user(request), Action.MANAGE_PAYMENT_PLANS),
         "is_active": plan.status == PlanStatus.ACTIVE,
         **extra,
     }
@@ -113,7 +106,7 @@ def plan_new(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         try:
             plan = create_plan(
-                _actor(request),
+                acting_user(request),
                 client,
                 data["invoices"],
                 first_due=data["first_due"],
@@ -156,7 +149,7 @@ def _new_page(
 def _end(request: HttpRequest, pk: int, end: Any, done: str) -> HttpResponse:
     plan = get_object_or_404(PaymentPlan.objects.select_related("client"), pk=pk)
     try:
-        end(_actor(request), plan, reason=request.POST.get("reason", ""))
+        end(acting_user(request), plan, reason=request.POST.get("reason", ""))
     except LexbillError as exc:
         status = 403 if isinstance(exc, PermissionDenied) else 400
         return render(
@@ -184,7 +177,7 @@ def plan_default(request: HttpRequest, pk: int) -> HttpResponse:
 @require_action(Action.MANAGE_PAYMENT_PLANS)
 @require_POST
 def plan_refresh(request: HttpRequest) -> HttpResponse:
-    done = complete_paid_plans(_actor(request))
+    done = complete_paid_plans(acting_user(request))
     if done:
         messages.success(
             request, f"Completed: plan {', '.join(str(p.pk) for p in done)} (all paid)."

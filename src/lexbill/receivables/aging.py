@@ -30,17 +30,15 @@ from django.db.models import (
     IntegerField,
     Max,
     Model,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
-    Sum,
     Value,
     When,
 )
 from django.db.models.functions import Coalesce
 
 from lexbill.billing.models import CreditNote, Invoice
+from lexbill.billing.selectors import sum_per_invoice
 from lexbill.clients.models import Client, Matter
 from lexbill.core.aging import (
     BUCKETS,
@@ -257,26 +255,15 @@ def ar_aging(
     return AgingReport(as_of, by, rows, totals_by_currency(rows))
 
 
-def _sum_as_of(model: type[Model], amount: str, date_field: str, as_of: date) -> Coalesce:
-    total = (
-        model._default_manager.filter(invoice=OuterRef("pk"), **{f"{date_field}__lte": as_of})
-        .order_by()
-        .values("invoice")
-        .annotate(s=Sum(amount))
-        .values("s")
-    )
-    return Coalesce(Subquery(total, output_field=FixedDecimalField(places=2)), _ZERO)
-
-
 def with_balances_as_of(invoices: QuerySet[Invoice], as_of: date) -> QuerySet[Invoice]:
     """The invoices issued by ``as_of``, each annotated with ``balance_as_of`` (and its parts):
     for a page of invoices or one client's, not for the whole ledger (see ``ar_aging``)."""
     return (
         invoices.filter(issued_on__lte=as_of)
         .annotate(
-            credited_as_of=_sum_as_of(CreditNote, "total", "issued_on", as_of),
-            paid_as_of=_sum_as_of(PaymentAllocation, "amount", "applied_on", as_of),
-            written_off_as_of=_sum_as_of(WriteOff, "amount", "written_off_on", as_of),
+            credited_as_of=sum_per_invoice(CreditNote, "total", issued_on__lte=as_of),
+            paid_as_of=sum_per_invoice(PaymentAllocation, "amount", applied_on__lte=as_of),
+            written_off_as_of=sum_per_invoice(WriteOff, "amount", written_off_on__lte=as_of),
         )
         .annotate(
             balance_as_of=ExpressionWrapper(

@@ -68,15 +68,9 @@ from lexbill.receivables.services import (
     reverse_payment,
     suggested_allocations,
 )
-from lexbill.web.access import forbidden, require_action
+from lexbill.web.access import acting_user, forbidden, require_action
 from lexbill.web.errors import add_service_error
 from lexbill.web.paging import page_of
-
-
-def _actor(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)  # LoginRequiredMiddleware keeps anonymous visitors out
-    return user
 
 
 def _may(actor: User, action: Action) -> bool:
@@ -108,7 +102,7 @@ def payment_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "payments": shown,
             "query": query.urlencode(),
-            "can_post": _may(_actor(request), Action.POST_PAYMENT),
+            "can_post": _may(acting_user(request), Action.POST_PAYMENT),
         },
     )
 
@@ -210,7 +204,7 @@ def allocation_totals(request: HttpRequest) -> HttpResponse:
 
 
 def payment_new(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = acting_user(request)
     if request.method != "POST":
         initial: dict[str, Any] = {"received_on": timezone.localdate(), "method": "check"}
         if "client" in request.GET:
@@ -283,7 +277,7 @@ def _balance_context(request: HttpRequest, client: Client, **extra: Any) -> dict
         "client": client,
         "accounts": accounts,
         "can_apply": any(a["balance"].unapplied > 0 and a["open"] for a in accounts),
-        "can_post": _may(_actor(request), Action.POST_PAYMENT),
+        "can_post": _may(acting_user(request), Action.POST_PAYMENT),
         "payments": Payment.objects.filter(client=client).order_by("-received_on", "-id")[:20],
     }
     context.update(extra)
@@ -299,8 +293,8 @@ def client_balance_page(request: HttpRequest, number: str) -> HttpResponse:
 def apply_credit(request: HttpRequest, number: str) -> HttpResponse:
     client = get_object_or_404(Client, number=number)
     try:
-        require(_actor(request), Action.POST_PAYMENT)
-        applied = apply_unapplied_credit(_actor(request), client)
+        require(acting_user(request), Action.POST_PAYMENT)
+        applied = apply_unapplied_credit(acting_user(request), client)
     except LexbillError as exc:
         status = 403 if isinstance(exc, PermissionDenied) else 400
         return render(
@@ -320,7 +314,7 @@ def apply_credit(request: HttpRequest, number: str) -> HttpResponse:
 
 
 def _payment_context(request: HttpRequest, payment: Payment, **extra: Any) -> dict[str, Any]:
-    actor = _actor(request)
+    actor = acting_user(request)
     receipt = payment.corrects or payment
     context: dict[str, Any] = {
         "payment": payment,
@@ -372,7 +366,7 @@ def payment_reverse(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         try:
             reversal = reverse_payment(
-                _actor(request),
+                acting_user(request),
                 payment,
                 form.cleaned_data["reversed_on"],
                 form.cleaned_data["reason"],
@@ -403,7 +397,7 @@ def payment_refund(request: HttpRequest, pk: int) -> HttpResponse:
         data = form.cleaned_data
         try:
             refund = refund_credit(
-                _actor(request),
+                acting_user(request),
                 payment,
                 data["amount"],
                 data["refunded_on"],
@@ -450,7 +444,7 @@ def _get_invoice(number: str) -> Invoice:
 
 
 def _adjustment_context(request: HttpRequest, invoice: Invoice, **extra: Any) -> dict[str, Any]:
-    actor = _actor(request)
+    actor = acting_user(request)
     credit_form = extra.pop("credit_form", None) or CreditRequestForm()
     typed = getattr(credit_form, "data", {})
     lines = invoice.lines.annotate(
@@ -521,7 +515,7 @@ def invoice_credit_request(request: HttpRequest, number: str) -> HttpResponse:
     data = form.cleaned_data
     try:
         done = request_credit_note(
-            _actor(request),
+            acting_user(request),
             invoice,
             None if data["all_open"] or form.line_amounts else data["amount"],
             data["reason"].code,
@@ -546,7 +540,7 @@ def invoice_write_off(request: HttpRequest, number: str) -> HttpResponse:
     data = form.cleaned_data
     try:
         done = request_write_off(
-            _actor(request),
+            acting_user(request),
             invoice,
             None if data["all_open"] else data["amount"],
             data["reason"].code,
@@ -580,7 +574,7 @@ def approvals(request: HttpRequest, **extra: Any) -> HttpResponse:
         {
             "pending": rows,
             "decided": decided.order_by("-decided_at")[:20],
-            "can_approve": _may(_actor(request), Action.APPROVE_ADJUSTMENT),
+            "can_approve": _may(acting_user(request), Action.APPROVE_ADJUSTMENT),
             "threshold": collections_policy().approval_threshold,
             **extra,
         },
@@ -595,9 +589,9 @@ def _decide(request: HttpRequest, pk: int, decision: str) -> HttpResponse:
     note = form.cleaned_data.get("note", "")
     try:
         if decision == "approve":
-            approve_adjustment(_actor(request), adjustment, note)
+            approve_adjustment(acting_user(request), adjustment, note)
         else:
-            reject_adjustment(_actor(request), adjustment, note)
+            reject_adjustment(acting_user(request), adjustment, note)
     except LexbillError as exc:
         if isinstance(exc, PermissionDenied):
             return forbidden(request, exc.message)
@@ -630,7 +624,7 @@ def policy(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if form.is_valid():
             try:
-                update_collections_policy(_actor(request), **form.cleaned_data)
+                update_collections_policy(acting_user(request), **form.cleaned_data)
             except LexbillError as exc:
                 add_service_error(form, exc)
             else:
@@ -670,7 +664,11 @@ def policy_reason(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         try:
             reason = save_adjustment_reason(
-                _actor(request), data["code"], data["label"], data["applies_to"], data["active"]
+                acting_user(request),
+                data["code"],
+                data["label"],
+                data["applies_to"],
+                data["active"],
             )
         except LexbillError as exc:
             add_service_error(form, exc)

@@ -17,23 +17,16 @@ from django.views.decorators.http import require_POST
 
 from lexbill.core.errors import LexbillError
 from lexbill.core.reminder_schedule import PLACEHOLDERS, template_problem
-from lexbill.firm.models import User
 from lexbill.firm.permissions import Action
 from lexbill.reminders.forms import LogFilterForm, PaymentInstructionsForm, RuleForm, RunForm
 from lexbill.reminders.models import ReminderLog, ReminderRule, ReminderRun
 from lexbill.reminders.selectors import open_invoice_for_preview, reminder_log
 from lexbill.reminders.services import save_rule, send_reminders, set_payment_instructions
 from lexbill.reminders.wording import Wording, preview_for_invoice, reminder_settings
-from lexbill.web.access import require_action
+from lexbill.web.access import acting_user, require_action
 from lexbill.web.errors import add_service_error
 from lexbill.web.paging import page_of
 from lexbill.web.templatetags.lexbill import may
-
-
-def _actor(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)  # LoginRequiredMiddleware keeps anonymous visitors out
-    return user
 
 
 def _as_of(form: RunForm) -> date:
@@ -48,7 +41,7 @@ def reminders_due_page(request: HttpRequest) -> HttpResponse:
     """The dry run: what would go out now, per client, and what is held back and why."""
     form = RunForm(request.GET or None)
     as_of = _as_of(form)
-    run = send_reminders(_actor(request), as_of, dry_run=True)
+    run = send_reminders(acting_user(request), as_of, dry_run=True)
     return render(
         request,
         "reminders/due.html",
@@ -69,7 +62,7 @@ def reminders_send(request: HttpRequest) -> HttpResponse:
     form = RunForm(request.POST)
     as_of = _as_of(form)
     try:
-        run = send_reminders(_actor(request), as_of)
+        run = send_reminders(acting_user(request), as_of)
     except LexbillError as exc:
         messages.error(request, str(exc))
         return redirect("reminders:due")
@@ -106,7 +99,7 @@ def reminders_log_page(request: HttpRequest) -> HttpResponse:
 
 @require_action(Action.SEND_REMINDERS)
 def schedule_page(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = acting_user(request)
     instructions = PaymentInstructionsForm(
         initial={"payment_instructions": reminder_settings().payment_instructions}
     )
@@ -127,7 +120,9 @@ def payment_instructions(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = PaymentInstructionsForm(request.POST)
         if form.is_valid():
-            set_payment_instructions(_actor(request), form.cleaned_data["payment_instructions"])
+            set_payment_instructions(
+                acting_user(request), form.cleaned_data["payment_instructions"]
+            )
             messages.success(request, "Payment instructions saved.")
     return redirect("reminders:schedule")
 
@@ -174,7 +169,7 @@ def rule_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         if "save" in request.POST:
             try:
                 saved = save_rule(
-                    _actor(request),
+                    acting_user(request),
                     rule,
                     name=data["name"],
                     offset_days=data["offset_days"],

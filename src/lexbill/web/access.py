@@ -19,10 +19,17 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from lexbill.core.errors import PermissionDenied
-from lexbill.firm.models import Role
+from lexbill.firm.models import Role, User
 from lexbill.firm.permissions import ALLOWED, Action, require
 
 View = TypeVar("View", bound=Callable[..., HttpResponse])
+
+
+def acting_user(request: HttpRequest) -> User:
+    """The logged-in person a view acts for (the services check their role)."""
+    user = request.user
+    assert isinstance(user, User)  # LoginRequiredMiddleware keeps anonymous visitors out
+    return user
 
 
 def forbidden(request: HttpRequest, message: str) -> HttpResponse:
