@@ -50,18 +50,9 @@ from lexbill.clients.services import (
 )
 from lexbill.core.errors import LexbillError, PermissionDenied
 from lexbill.entries.models import BillingState
-from lexbill.firm.models import User
-from lexbill.firm.permissions import Action, require
+from lexbill.firm.permissions import Action, allowed
 from lexbill.web.access import acting_user, require_action
 from lexbill.web.errors import add_service_error
-
-
-def _may(actor: User, action: Action) -> bool:
-    try:
-        require(actor, action)
-    except PermissionDenied:
-        return False
-    return True
 
 
 def _status(exc: LexbillError) -> int:
@@ -95,7 +86,7 @@ def client_list(request: HttpRequest) -> HttpResponse:
             "form": form,
             "page": page,
             "query": query.urlencode(),
-            "can_manage": _may(acting_user(request), Action.MANAGE_CLIENTS),
+            "can_manage": allowed(acting_user(request), Action.MANAGE_CLIENTS),
         },
     )
 
@@ -127,8 +118,8 @@ def _client_context(request: HttpRequest, client: Client, **extra: Any) -> dict[
         "approve_form": ApprovedTimekeeperForm(initial={"approved_on": today}),
         "rate_notices": client.rate_notices.select_related("timekeeper"),
         "notice_form": RateNoticeForm(initial={"given_on": today}),
-        "can_manage": _may(actor, Action.MANAGE_CLIENTS),
-        "can_rate": _may(actor, Action.MANAGE_RATES),
+        "can_manage": allowed(actor, Action.MANAGE_CLIENTS),
+        "can_rate": allowed(actor, Action.MANAGE_RATES),
     }
     context.update(extra)
     return context
@@ -224,8 +215,8 @@ def _matter_context(request: HttpRequest, matter: Matter, **extra: Any) -> dict[
         "rate_form": MatterRateForm(initial={"effective_from": timezone.localdate()}),
         "budget": matter_budget_status(matter),
         "budget_form": MatterBudgetForm(),
-        "can_manage": _may(actor, Action.MANAGE_CLIENTS),
-        "can_rate": _may(actor, Action.MANAGE_RATES),
+        "can_manage": allowed(actor, Action.MANAGE_CLIENTS),
+        "can_rate": allowed(actor, Action.MANAGE_RATES),
     }
     context.update(extra)
     return context

@@ -74,3 +74,12 @@ def require(actor: User | None, action: Action) -> None:
         return
     if not actor.is_active or Role(actor.role) not in ALLOWED[action]:
         raise PermissionDenied(f"{actor.username} ({actor.get_role_display()}) may not {action}")
+
+
+def allowed(actor: User | None, action: Action) -> bool:
+    """Whether ``require`` would let ``actor`` do ``action``: for showing or hiding a control."""
+    try:
+        require(actor, action)
+    except PermissionDenied:
+        return False
+    return True

@@ -28,7 +28,7 @@ from lexbill.core.errors import InvalidEntry, InvalidTransition, PermissionDenie
 from lexbill.core.invoice_math import line_tax
 from lexbill.core.money import round_money, to_decimal
 from lexbill.firm.models import User
-from lexbill.firm.permissions import Action, require
+from lexbill.firm.permissions import Action, allowed, require
 from lexbill.receivables.models import (
     AdjustmentKind,
     AdjustmentReason,
@@ -62,16 +62,8 @@ def set_request_status(request: AdjustmentRequest, status: str) -> None:
     request.status = status
 
 
-def _may(actor: User | None, action: Action) -> bool:
-    try:
-        require(actor, action)
-    except PermissionDenied:
-        return False
-    return True
-
-
 def _needs_approval(actor: User | None, amount: Decimal) -> bool:
-    return amount > collections_policy().approval_threshold and not _may(
+    return amount > collections_policy().approval_threshold and not allowed(
         actor, Action.APPROVE_ADJUSTMENT
     )
 

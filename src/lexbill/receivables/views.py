@@ -26,8 +26,7 @@ from lexbill.billing.selectors import (
 )
 from lexbill.clients.models import Client, Matter
 from lexbill.core.errors import LexbillError, PermissionDenied
-from lexbill.firm.models import User
-from lexbill.firm.permissions import Action, require
+from lexbill.firm.permissions import Action, allowed, require
 from lexbill.receivables.adjustments import (
     POLICY_FIELDS,
     approve_adjustment,
@@ -73,14 +72,6 @@ from lexbill.web.errors import add_service_error
 from lexbill.web.paging import page_of
 
 
-def _may(actor: User, action: Action) -> bool:
-    try:
-        require(actor, action)
-    except PermissionDenied:
-        return False
-    return True
-
-
 def payment_list(request: HttpRequest) -> HttpResponse:
     form = PaymentFilterForm(request.GET or None)
     payments = Payment.objects.all()
@@ -102,7 +93,7 @@ def payment_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "payments": shown,
             "query": query.urlencode(),
-            "can_post": _may(acting_user(request), Action.POST_PAYMENT),
+            "can_post": allowed(acting_user(request), Action.POST_PAYMENT),
         },
     )
 
@@ -216,7 +207,11 @@ def payment_new(request: HttpRequest) -> HttpResponse:
         return render(
             request,
             "receivables/payment_new.html",
-            {"form": form, "allocation": allocation, "can_post": _may(actor, Action.POST_PAYMENT)},
+            {
+                "form": form,
+                "allocation": allocation,
+                "can_post": allowed(actor, Action.POST_PAYMENT),
+            },
         )
     form = PaymentForm(request.POST)
     _, parsed, allocation_error = posted_allocations(request.POST)
@@ -258,7 +253,7 @@ def payment_new(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "receivables/payment_new.html",
-        {"form": form, "allocation": allocation, "can_post": _may(actor, Action.POST_PAYMENT)},
+        {"form": form, "allocation": allocation, "can_post": allowed(actor, Action.POST_PAYMENT)},
         status=status,
     )
 
@@ -277,7 +272,7 @@ def _balance_context(request: HttpRequest, client: Client, **extra: Any) -> dict
         "client": client,
         "accounts": accounts,
         "can_apply": any(a["balance"].unapplied > 0 and a["open"] for a in accounts),
-        "can_post": _may(acting_user(request), Action.POST_PAYMENT),
+        "can_post": allowed(acting_user(request), Action.POST_PAYMENT),
         "payments": Payment.objects.filter(client=client).order_by("-received_on", "-id")[:20],
     }
     context.update(extra)
@@ -327,7 +322,8 @@ def _payment_context(request: HttpRequest, payment: Payment, **extra: Any) -> di
             "received_on", "id"
         ),
         "reversal": reversal_of(receipt),
-        "can_correct": _may(actor, Action.CORRECT_PAYMENT) and payment.kind == PaymentKind.RECEIPT,
+        "can_correct": allowed(actor, Action.CORRECT_PAYMENT)
+        and payment.kind == PaymentKind.RECEIPT,
         "reverse_form": ReverseForm(initial={"reversed_on": timezone.localdate()}),
         "refund_form": RefundForm(
             initial={"refunded_on": timezone.localdate(), "method": payment.method}
@@ -466,8 +462,8 @@ def _adjustment_context(request: HttpRequest, invoice: Invoice, **extra: Any) ->
         or WriteOffForm(initial={"written_off_on": timezone.localdate()}),
         "pending": pending_requests(invoice),
         "write_offs": invoice.write_offs.select_related("reason").order_by("written_off_on", "id"),
-        "can_adjust": _may(actor, Action.REQUEST_ADJUSTMENT),
-        "can_approve": _may(actor, Action.APPROVE_ADJUSTMENT),
+        "can_adjust": allowed(actor, Action.REQUEST_ADJUSTMENT),
+        "can_approve": allowed(actor, Action.APPROVE_ADJUSTMENT),
         "threshold": collections_policy().approval_threshold,
     }
     context.update(extra)
@@ -574,7 +570,7 @@ def approvals(request: HttpRequest, **extra: Any) -> HttpResponse:
         {
             "pending": rows,
             "decided": decided.order_by("-decided_at")[:20],
-            "can_approve": _may(acting_user(request), Action.APPROVE_ADJUSTMENT),
+            "can_approve": allowed(acting_user(request), Action.APPROVE_ADJUSTMENT),
             "threshold": collections_policy().approval_threshold,
             **extra,
         },

@@ -24,10 +24,9 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from lexbill.core.errors import PermissionDenied
 from lexbill.core.increments import format_hours
 from lexbill.core.money import require_decimal, round_money
-from lexbill.firm.permissions import Action, require
+from lexbill.firm.permissions import Action, allowed
 
 register = template.Library()
 
@@ -106,8 +105,4 @@ def may(user: Any, action: str) -> bool:
     """Whether ``user`` may do ``action`` by the role table; never for a visitor not logged in."""
     if not getattr(user, "is_authenticated", False):
         return False
-    try:
-        require(user, Action(action))
-    except PermissionDenied:
-        return False
-    return True
+    return allowed(user, Action(action))
