@@ -113,7 +113,7 @@ def test_a_coordinator_takes_work_from_bill_run_to_paid(page: Any, small_firm: A
     page.wait_for_url("**/invoices/*/")
     invoice = Invoice.objects.get()
     assert invoice.total == Decimal("850.00")
-    assert page.get_by_role("heading", name=f"Invoice {invoice.number}").is_visible()
+    expect(page.get_by_role("heading", name=f"Invoice {invoice.number}")).to_be_visible()
     assert page.locator("iframe.pdf-preview").count() == 1
 
     # Download the PDF.

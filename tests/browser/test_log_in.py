@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import PASSWORD, log_in, screenshot
 
@@ -14,12 +15,12 @@ pytestmark = pytest.mark.browser
 def test_anonymous_visitors_are_sent_to_log_in(page: Any, small_firm: Any) -> None:
     page.goto("/")
     assert "/login/" in page.url
-    assert page.get_by_role("heading", name="Log in").is_visible()
+    expect(page.get_by_role("heading", name="Log in")).to_be_visible()
 
 
 def test_a_clerk_logs_in_sees_the_dashboard_and_logs_out(page: Any, small_firm: Any) -> None:
     log_in(page, "clara")
-    assert page.get_by_role("heading", name="Dashboard").is_visible()
+    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
     screenshot(page, "dashboard-clerk")
     page.get_by_role("button", name="Log out").click()
     page.wait_for_url("**/login/")
@@ -33,7 +34,7 @@ def test_a_wrong_password_is_refused(page: Any, small_firm: Any) -> None:
     log_in_page.get_by_label("User name").fill("clara")
     log_in_page.get_by_label("Password").fill("wrong")
     log_in_page.get_by_role("button", name="Log in").click()
-    assert log_in_page.get_by_role("alert").is_visible()
+    expect(log_in_page.get_by_role("alert")).to_be_visible()
 
 
 def test_five_wrong_passwords_lock_the_log_in_with_a_message(page: Any, small_firm: Any) -> None:
@@ -61,9 +62,9 @@ def test_the_dashboard_for_a_coordinator(page: Any, small_firm: Any) -> None:
         "Unbilled work by matter and age",
         "Invoices overdue",
     ):
-        assert page.get_by_role("heading", name=heading).is_visible()
+        expect(page.get_by_role("heading", name=heading)).to_be_visible()
     nav = page.get_by_role("navigation", name="Main")
-    assert nav.get_by_role("link", name="Dashboard").is_visible()
+    expect(nav.get_by_role("link", name="Dashboard")).to_be_visible()
     assert nav.get_by_role("link", name="Settings").count() == 0
     screenshot(page, "dashboard-coordinator")
 
@@ -77,9 +78,9 @@ def test_the_demo_firms_dashboard_for_each_role(page: Any, transactional_db: Any
     log_in(page, "coordinator", DEMO_PASSWORD)
     waiting = page.get_by_role("table", name="Pre-bills waiting for you")
     assert waiting.get_by_role("row").count() > 1
-    assert page.get_by_role("table", name="Unbilled work by matter and age").is_visible()
+    expect(page.get_by_role("table", name="Unbilled work by matter and age")).to_be_visible()
     screenshot(page, "dashboard-demo-coordinator")
     page.get_by_role("button", name="Log out").click()
     log_in(page, "attorney", DEMO_PASSWORD)
-    assert page.get_by_role("heading", name="Dashboard").is_visible()
+    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
     screenshot(page, "dashboard-demo-attorney")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import log_in, screenshot
 
@@ -17,7 +18,7 @@ def test_the_administrator_changes_the_firm_policy(page: Any, small_firm: Any) -
     log_in(page, "alice")
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Settings").click()
     page.wait_for_url("**/settings/")
-    assert page.get_by_role("heading", name="Firm policy").is_visible()
+    expect(page.get_by_role("heading", name="Firm policy")).to_be_visible()
     page.get_by_label("Invoice number format").fill("INV-{year}")
     page.get_by_role("button", name="Save policy").click()
     assert page.locator("#id_invoice_number_format_error").inner_text() == (
@@ -28,7 +29,7 @@ def test_the_administrator_changes_the_firm_policy(page: Any, small_firm: Any) -
     page.get_by_label("Billing increment").select_option("15")
     page.get_by_label("Payment terms (days)").fill("45")
     page.get_by_role("button", name="Save policy").click()
-    assert page.get_by_text("Firm policy saved.").is_visible()
+    expect(page.get_by_text("Firm policy saved.")).to_be_visible()
     screenshot(page, "settings-policy")
     firm = Firm.objects.get()
     assert (firm.invoice_number_format, firm.increment_minutes, firm.payment_terms_days) == (
@@ -41,10 +42,10 @@ def test_the_administrator_changes_the_firm_policy(page: Any, small_firm: Any) -
 def test_the_administrator_sees_users_timekeepers_and_rates(page: Any, small_firm: Any) -> None:
     log_in(page, "alice")
     page.goto("/settings/users/")
-    assert page.get_by_role("cell", name="clara", exact=True).is_visible()
+    expect(page.get_by_role("cell", name="clara", exact=True)).to_be_visible()
     screenshot(page, "settings-users")
     page.get_by_role("link", name="Rate tables").click()
-    assert page.get_by_role("cell", name="$500.00").is_visible()
+    expect(page.get_by_role("cell", name="$500.00")).to_be_visible()
     screenshot(page, "settings-rates")
 
 
