@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "lexbill.reminders",
     "lexbill.banking",
     "lexbill.latecharges",
+    "lexbill.trust",
     "lexbill.web",
     "axes",
 ]

@@ -31,5 +31,6 @@ urlpatterns = [
     path("", include("lexbill.reminders.urls")),
     path("", include("lexbill.banking.urls")),
     path("", include("lexbill.latecharges.urls")),
+    path("", include("lexbill.trust.urls")),
     path("admin/", admin.site.urls),
 ]

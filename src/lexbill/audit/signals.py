@@ -27,6 +27,7 @@ AUDITED_APPS = {
     "reminders",
     "banking",
     "latecharges",
+    "trust",
 }
 NOT_AUDITED = {"firm.User.last_login"}
 

@@ -225,10 +225,12 @@ def import_statement(
             known_count=len(statement.entries) - len(fresh),
             credit_count=sum(1 for e, _ in fresh if e.is_credit),
         )
+        # a trust account's deposits are client money, never receipts for the firm's invoices
+        trust = hasattr(account, "trust_account")
         created = BankTransaction.objects.bulk_create(
-            [_transaction(record, entry, key) for entry, key in fresh]
+            [_transaction(record, entry, key, trust) for entry, key in fresh]
         )
-        matched = _suggest([t for t in created if t.is_credit])
+        matched = 0 if trust else _suggest([t for t in created if t.is_credit])
         record.matched_count = matched
         record.save(update_fields=["matched_count"])
         queued = sum(1 for t in created if t.status == TransactionStatus.UNMATCHED)
@@ -246,8 +248,13 @@ def import_statement(
     return ImportResult(record, len(fresh), record.known_count, matched, queued)
 
 
-def _transaction(record: StatementImport, entry: BankEntry, key: str) -> BankTransaction:
-    credit = entry.is_credit
+TRUST_NOTE = "trust account: cleared in the trust reconciliation, not a receipt for invoices"
+
+
+def _transaction(
+    record: StatementImport, entry: BankEntry, key: str, trust: bool
+) -> BankTransaction:
+    credit = entry.is_credit and not trust
     return BankTransaction(
         statement_import=record,
         bank_account_id=record.bank_account_id,
@@ -264,7 +271,7 @@ def _transaction(record: StatementImport, entry: BankEntry, key: str) -> BankTra
         check_number=entry.check_number[:40],
         fingerprint=key,
         status=TransactionStatus.UNMATCHED if credit else TransactionStatus.IGNORED,
-        note="" if credit else "money out: not a receipt",
+        note="" if credit else TRUST_NOTE if trust else "money out: not a receipt",
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -43,6 +43,10 @@ from lexbill.fields import FixedDecimalField
 from lexbill.firm.models import Firm, User
 from lexbill.firm.permissions import Action, require
 from lexbill.firm.services import get_firm, next_number
+
+# Apps that add to an invoice as it is issued (trust: an evergreen matter's replenishment) append
+# here; each runs inside the finalizing transaction, so the invoice and its additions land together.
+AFTER_FINALIZE: list[Callable[[Invoice], object]] = []
 
 
 def finalize_prebill(
@@ -128,6 +132,8 @@ def finalize_prebill(
         InvoiceLine.objects.bulk_create(frozen)
         _settle_entries(locked)
         locked.save()
+        for after in AFTER_FINALIZE:
+            after(invoice)
         record_event(
             "billing.Invoice",
             invoice.pk,

@@ -75,3 +75,7 @@ class NotFound(LexbillError):
 
 class PermissionDenied(LexbillError):
     """The caller may not do this; kept distinct so it is never mistaken for bad input."""
+
+
+class TrustRuleViolation(LexbillError):
+    """A trust transaction would break a client-money rule (overdraw, commingle, unearned fee)."""

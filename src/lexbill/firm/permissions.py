@@ -35,6 +35,14 @@ class Action(StrEnum):
     MANAGE_PAYMENT_PLANS = "manage payment plans"
     IMPORT_BANK_STATEMENTS = "import and match bank statements"
     ASSESS_LATE_CHARGES = "assess late charges"
+    VIEW_TRUST = "view trust ledgers and reports"
+    RECORD_TRUST_DEPOSIT = "record a trust deposit"
+    DISBURSE_TRUST = "pay out of trust"
+    REVERSE_TRUST = "reverse a trust transaction"
+    MANAGE_RETAINERS = "record retainers"
+    RECONCILE_TRUST = "import and match trust bank statements"
+    SIGN_OFF_RECONCILIATION = "sign off a trust reconciliation"
+    MANAGE_TRUST_ACCOUNTS = "manage trust accounts and the trust policy"
 
 
 _ALL = set(Role)
@@ -66,6 +74,16 @@ ALLOWED: dict[Action, set[Role]] = {
     Action.MANAGE_PAYMENT_PLANS: {Role.SPECIALIST, Role.COORDINATOR, Role.ADMINISTRATOR},
     Action.IMPORT_BANK_STATEMENTS: {Role.SPECIALIST, Role.COORDINATOR, Role.ADMINISTRATOR},
     Action.ASSESS_LATE_CHARGES: {Role.SPECIALIST, Role.COORDINATOR, Role.ADMINISTRATOR},
+    # trust: clerks record money received; specialists pay out and reconcile; coordinators
+    # reverse, sign the month off and keep the accounts and the firm's buffer money
+    Action.VIEW_TRUST: _BILLING_OFFICE,
+    Action.RECORD_TRUST_DEPOSIT: _BILLING_OFFICE,
+    Action.DISBURSE_TRUST: {Role.SPECIALIST, Role.COORDINATOR, Role.ADMINISTRATOR},
+    Action.REVERSE_TRUST: {Role.COORDINATOR, Role.ADMINISTRATOR},
+    Action.MANAGE_RETAINERS: {Role.SPECIALIST, Role.COORDINATOR, Role.ADMINISTRATOR},
+    Action.RECONCILE_TRUST: {Role.SPECIALIST, Role.COORDINATOR, Role.ADMINISTRATOR},
+    Action.SIGN_OFF_RECONCILIATION: {Role.COORDINATOR, Role.ADMINISTRATOR},
+    Action.MANAGE_TRUST_ACCOUNTS: {Role.COORDINATOR, Role.ADMINISTRATOR},
 }
 
 

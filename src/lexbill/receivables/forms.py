@@ -11,7 +11,8 @@ from django.http import QueryDict
 from lexbill.clients.models import Client
 from lexbill.receivables.models import AdjustmentKind, AdjustmentReason, PaymentMethod
 
-METHODS = PaymentMethod.choices
+# a payment from trust is made on the trust pages, as half of a fee transfer
+METHODS = [(v, label) for v, label in PaymentMethod.choices if v != PaymentMethod.TRUST]
 ALLOCATION_PREFIX = "alloc-"
 LINE_PREFIX = "line-"
 _DATE = forms.DateInput(attrs={"type": "date"})

@@ -27,6 +27,7 @@ class PaymentMethod(models.TextChoices):
     WIRE = "wire", "Wire"
     CARD = "card", "Card"
     CASH = "cash", "Cash"
+    TRUST = "trust", "From trust"
     OTHER = "other", "Other"
 
 

@@ -149,8 +149,14 @@ def post_payment(
     reference: str = "",
     currency: str | None = None,
     payer_name: str = "",
+    from_trust: bool = False,
 ) -> Payment:
     """Post a payment; allocate it oldest-first unless told how; the rest is unapplied credit.
+
+    A payment out of trust (method ``trust``) is only ever half of a trust fee transfer, which
+    ``trust.services`` posts with ``from_trust=True`` in the same transaction; anyone else naming
+    that method is refused, so the receivables books can't show trust money the trust journal
+    never released.
 
     ``allocations=None`` means oldest first; an empty list keeps the whole payment unapplied.
 
@@ -164,6 +170,11 @@ def post_payment(
     require(actor, Action.POST_PAYMENT)
     value = to_decimal(amount)
     _check_method(method)
+    if (method == PaymentMethod.TRUST) != from_trust:
+        raise InvalidEntry(
+            "a payment from trust is made by applying trust funds to the invoice (Trust)",
+            field="method",
+        )
     with transaction.atomic():
         locked = Client.objects.select_for_update().get(pk=client.pk)
         currency = client_currency(locked, currency)
