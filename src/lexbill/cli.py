@@ -1742,6 +1742,7 @@ def _register_app_commands() -> None:
     from lexbill.plans.cli import app as plan_app
     from lexbill.receivables.cli import report_app, statement_command
     from lexbill.reminders.cli import app as reminders_app
+    from lexbill.trust.cli import app as trust_app
 
     app.add_typer(bank_app, name="bank")
     app.add_typer(dispute_app, name="dispute")
@@ -1749,6 +1750,7 @@ def _register_app_commands() -> None:
     app.add_typer(plan_app, name="plan")
     app.add_typer(reminders_app, name="reminders")
     app.add_typer(report_app, name="report")
+    app.add_typer(trust_app, name="trust")
     app.command("statement")(statement_command)
 
 

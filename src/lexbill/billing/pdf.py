@@ -310,13 +310,19 @@ def invoice_context(invoice: Invoice) -> dict[str, Any]:
 
 
 def render_invoice_pdf(invoice: Invoice) -> bytes:
-    """Renders offline: every URL fetch is refused, so a stray reference fails loudly instead of
-    leaking a request (or hanging on a timeout) from the server that prints invoices."""
+    return html_to_pdf(render_to_string(TEMPLATE, invoice_context(invoice)))
+
+
+def html_to_pdf(html: str) -> bytes:
+    """Every printed document (invoice, statement, trust report) goes through here.
+
+    Renders offline: every URL fetch is refused, so a stray reference fails loudly instead of
+    leaking a request (or hanging on a timeout) from the server that prints them.
+    """
     # WeasyPrint loads cairo/pango on import; kept here so that code wanting only the view model
     # (previews, tests) does not pay for it.
     from weasyprint import HTML
 
-    html = render_to_string(TEMPLATE, invoice_context(invoice))
     pdf: bytes = HTML(string=html, base_url=None, url_fetcher=_refusing_fetcher()).write_pdf()
     return pdf
 

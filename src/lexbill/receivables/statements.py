@@ -384,14 +384,9 @@ def statement_html(statement: Statement) -> str:
 
 def statement_pdf(statement: Statement) -> bytes:
     """The statement as a PDF, rendered offline like invoices (no URL is ever fetched)."""
-    from weasyprint import HTML
+    from lexbill.billing.pdf import html_to_pdf
 
-    from lexbill.billing.pdf import _refusing_fetcher
-
-    pdf: bytes = HTML(
-        string=statement_html(statement), base_url=None, url_fetcher=_refusing_fetcher()
-    ).write_pdf()
-    return pdf
+    return html_to_pdf(statement_html(statement))
 
 
 def client_statement_pdf(

@@ -4,15 +4,26 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('receivables', '0004_discount_taken_back_with_payment'),
+        ("receivables", "0004_discount_taken_back_with_payment"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='payment',
-            name='method',
-            field=models.CharField(choices=[('check', 'Check'), ('ach', 'ACH'), ('wire', 'Wire'), ('card', 'Card'), ('cash', 'Cash'), ('trust', 'From trust'), ('other', 'Other')], default='check', max_length=20),
+            model_name="payment",
+            name="method",
+            field=models.CharField(
+                choices=[
+                    ("check", "Check"),
+                    ("ach", "ACH"),
+                    ("wire", "Wire"),
+                    ("card", "Card"),
+                    ("cash", "Cash"),
+                    ("trust", "From trust"),
+                    ("other", "Other"),
+                ],
+                default="check",
+                max_length=20,
+            ),
         ),
     ]
