@@ -22,6 +22,14 @@ on a three-instalment plan with the first paid, Harrow's short wire with the ban
 off, part of Brightline's overpayment refunded, Northwind's open dispute with the specialist and a
 credit above the threshold awaiting the coordinator, and Harrow's inquiry answered. No e-mail is
 sent and no reminder run or late-charge assessment is made.
+
+Trust money, from the month before the last invoices on: an IOLTA account and a separate account
+for Brightline's escrow holdback (each over its own bank account), the firm's small bank-charge
+buffer, Kestrel's evergreen retainer on the Quantix case (its invoice asks for the replenishment,
+Kestrel wires it, and the invoice is paid from trust), Northwind's cost advance paid out to a
+forensic vendor (after an overdraft the rules refused and logged) with the rest refunded, bank
+charges, IOLTA interest credited and remitted, a check still on hold, and the first month's
+three-way reconciliation signed off against the bank's statement.
 """
 
 from __future__ import annotations
@@ -30,7 +38,7 @@ import random
 import string
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_CEILING, ROUND_DOWN, Decimal
@@ -97,6 +105,26 @@ from lexbill.receivables.models import AdjustmentRequest, Payment, PaymentKind, 
 from lexbill.receivables.selectors import collections_policy, free_amount
 from lexbill.receivables.services import post_payment, refund_credit, reverse_payment
 from lexbill.reminders.services import set_payment_instructions
+from lexbill.trust.models import (
+    FoundationInterest,
+    Replenishment,
+    TrustAccount,
+    TrustLedger,
+    TrustTransaction,
+)
+from lexbill.trust.retainers import record_retainer
+from lexbill.trust.selectors import ledger_balance
+from lexbill.trust.services import (
+    bank_charge,
+    deposit,
+    deposit_firm_funds,
+    disburse,
+    open_trust_account,
+    record_interest,
+    refund,
+    remit_foundation_interest,
+    transfer_earned_fees,
+)
 
 DEMO_PASSWORD = "lexbill-demo"
 DEMO_USERS: dict[str, str] = {
@@ -939,6 +967,8 @@ class _DemoBuilder:
         finalized = len(self.periods) - 1
         for index in range(finalized):
             self._record(self.periods[index], times, expenses)
+            if index == finalized - 1:
+                self._trust_month(self.periods[index])  # before its invoices ask to replenish
             self._bill_month(index, finalized)
         self._record(self.periods[-1], times, expenses)
         self._open_bill_run(self.periods[-1])
@@ -947,6 +977,7 @@ class _DemoBuilder:
         self._close_finished_matter()
         self._guideline_facts()
         self._collections_work()
+        self._trust_work(self.periods[-2])
 
     # -- people, clients, matters, rates --
 
@@ -2076,6 +2107,245 @@ class _DemoBuilder:
                 "billed.",
             )
 
+    # -- trust (IOLTA) accounting --
+
+    def _trust_month(self, period: _Period) -> None:
+        """The month before the last invoices, in trust: the firm's trust accounts at Harbor
+        Trust open with a little firm money for bank charges; Kestrel agrees an evergreen
+        retainer for the Quantix case and wires it, so that month's invoice asks for the
+        replenishment; Northwind advances a forensic vendor's costs, which the specialist pays
+        out by wire once an overdraft the rules refused is put right; Brightline's holdback for
+        the Redwood deal is held in a separate interest-bearing account; at the month's end the
+        bank takes its fee (from the buffer) and credits interest (the bar foundation's on IOLTA,
+        the client's on the separate account)."""
+        self.say("trust: accounts, an evergreen retainer, deposits and a disbursement")
+        coordinator, specialist, clerk = (
+            self.users["coordinator"],
+            self.users["specialist"],
+            self.users["clerk"],
+        )
+        days = _workdays(period.start, period.end)
+        with self._as(specialist):
+            iolta_bank = create_bank_account(
+                specialist, _IOLTA_ACCOUNT, currency="USD", number="2045118-7730"
+            )
+            save_csv_mapping(specialist, iolta_bank, "Harbor Trust CSV export", _BANK_CSV_LAYOUT)
+            escrow_bank = create_bank_account(
+                specialist, _ESCROW_ACCOUNT, currency="USD", number="2045118-7748"
+            )
+        with self._as(coordinator):
+            iolta = open_trust_account(coordinator, "IOLTA", "pooled", iolta_bank, period.start)
+            escrow = open_trust_account(
+                coordinator,
+                "Brightline escrow",
+                "separate",
+                escrow_bank,
+                period.start,
+                client=self.clients["brightline"],
+            )
+            deposit_firm_funds(coordinator, iolta, _TRUST_BUFFER, days[0], reference="OPS-XFER")
+        kestrel, northwind = self.matters["ks-ts"], self.matters["nw-hipaa"]
+        with self._as(specialist):
+            record_retainer(
+                specialist,
+                kestrel,
+                iolta,
+                "evergreen",
+                _EVERGREEN_MINIMUM,
+                days[1],
+                minimum_balance=_EVERGREEN_MINIMUM,
+                note="Engagement letter: keep the retainer in trust; each invoice is paid from "
+                "it and replenished",
+            )
+        with self._as(clerk):
+            deposit(
+                clerk,
+                iolta,
+                kestrel,
+                _EVERGREEN_MINIMUM,
+                days[2],
+                payor=self.clients["kestrel"].name,
+                method="wire",
+                reference=f"WIRE {days[2]:%Y%m%d} KSW-RET",
+                purpose="evergreen retainer, Quantix litigation",
+            )
+            deposit(
+                clerk,
+                iolta,
+                northwind,
+                _FORENSIC_ADVANCE,
+                days[3],
+                payor=self.clients["northwind"].name,
+                method="ach",
+                reference=f"ACH {days[3]:%Y%m%d} NWH-ADV",
+                purpose="advance for the forensic vendor's costs",
+            )
+            deposit(
+                clerk,
+                escrow,
+                self.matters["bl-acq"],
+                _ESCROW_HOLDBACK,
+                days[4],
+                payor=self.clients["brightline"].name,
+                method="wire",
+                reference=f"WIRE {days[4]:%Y%m%d} BLC-HOLD",
+                purpose="indemnity holdback under the purchase agreement",
+            )
+        ledger = TrustLedger.objects.get(account=iolta, matter=northwind)
+        vendor = "Sentinel Forensics LLC"
+        with self._as(specialist):
+            # the vendor's first invoice is more than Northwind advanced: refused and logged
+            with suppress(LexbillError):
+                disburse(
+                    specialist,
+                    ledger,
+                    _FORENSIC_ADVANCE + Decimal("650.00"),
+                    days[8],
+                    payee=vendor,
+                    purpose="forensic imaging and analysis, patient portal incident",
+                    method="wire",
+                    reference=f"WIRE {days[8]:%Y%m%d} SENTINEL",
+                )
+            disburse(
+                specialist,
+                ledger,
+                _FORENSIC_PAID,
+                days[9],
+                payee=vendor,
+                purpose="forensic imaging and analysis (revised invoice)",
+                method="wire",
+                reference=f"WIRE {days[9]:%Y%m%d} SENTINEL",
+            )
+            bank_charge(specialist, iolta, _BANK_FEE, period.end, reference="SVC CHG")
+            record_interest(specialist, iolta, "8.42", period.end, reference="IOLTA INT")
+            record_interest(specialist, escrow, "61.64", period.end, reference="INT CREDIT")
+
+    def _trust_work(self, period: _Period) -> None:
+        """After the month in ``_trust_month``: Kestrel wires the replenishment its invoice asked
+        for and the invoice is paid from trust (the invoice was the notice), leaving the evergreen
+        minimum; the bank remits the IOLTA interest; the rest of Northwind's advance is refunded;
+        the next month's fee and interest; a check for Brightline's deposition costs came in
+        yesterday and is still on hold; and the coordinator signs off the first month's
+        reconciliation against the bank's statement."""
+        self.say("trust: a fee transfer, a refund and a signed reconciliation")
+        coordinator, specialist, clerk = (
+            self.users["coordinator"],
+            self.users["specialist"],
+            self.users["clerk"],
+        )
+        iolta = TrustAccount.objects.get(name="IOLTA")
+        kestrel = self.matters["ks-ts"]
+        ledger = TrustLedger.objects.get(account=iolta, matter=kestrel)
+        following = _Period(period.end + _DAY, _month_end(period.end + _DAY))
+        days = _workdays(following.start, min(following.end, self.today - _DAY))
+        invoice = (
+            with_balances(Invoice.objects.filter(matter=kestrel, issued_on__gt=period.end))
+            .order_by("issued_on", "number")
+            .first()
+        )
+        asked = Replenishment.objects.filter(invoice=invoice).first() if invoice else None
+        if invoice is not None and asked is not None:
+            received = _next_workday(invoice.issued_on + timedelta(days=5))
+            if asked.amount > 0:
+                with self._as(clerk):
+                    deposit(
+                        clerk,
+                        iolta,
+                        kestrel,
+                        asked.amount,
+                        received,
+                        payor=self.clients["kestrel"].name,
+                        method="wire",
+                        reference=f"WIRE {received:%Y%m%d} KSW-REPL",
+                        purpose=f"replenishment asked with invoice {invoice.number}",
+                    )
+            # the invoice told Kestrel what would be withdrawn: it is the client's notice
+            amount = min(invoice.balance, ledger_balance(ledger))  # type: ignore[attr-defined]
+            with self._as(specialist):
+                transfer_earned_fees(
+                    specialist,
+                    ledger,
+                    invoice,
+                    amount,
+                    _next_workday(received + _DAY),
+                    notice_sent_on=invoice.issued_on,
+                    notice_method="invoice e-mailed to A. Souza",
+                    reference=f"TRF {invoice.number}",
+                )
+        northwind = TrustLedger.objects.get(account=iolta, matter=self.matters["nw-hipaa"])
+        with self._as(specialist):
+            remit_foundation_interest(specialist, iolta, "8.42", days[5], "IOLTA REMIT")
+            refund(
+                specialist,
+                northwind,
+                ledger_balance(northwind),
+                days[6],
+                method="ach",
+                reference=f"ACH {days[6]:%Y%m%d} NWH-REFUND",
+                purpose="unused forensic cost advance returned",
+            )
+            if following.end < self.today:
+                bank_charge(specialist, iolta, _BANK_FEE, following.end, reference="SVC CHG")
+                record_interest(specialist, iolta, "9.87", following.end, reference="IOLTA INT")
+        with self._as(clerk):
+            received = self.today - _DAY
+            deposit(
+                clerk,
+                iolta,
+                self.matters["bl-lit"],
+                "5000.00",
+                received,
+                payor=self.clients["brightline"].name,
+                method="check",
+                reference=str(self.rng.randint(10000, 99999)),
+                purpose="advance for deposition transcripts and the expert's retainer",
+            )
+        self._sign_off_trust_month(iolta, period, specialist, coordinator)
+
+    def _sign_off_trust_month(
+        self, iolta: TrustAccount, period: _Period, specialist: User, coordinator: User
+    ) -> None:
+        """The bank's CSV statement of the month is imported (every line matches a posting)
+        and the coordinator signs the three-way reconciliation off."""
+        from lexbill.trust.reconciliation import import_trust_statement, sign_off
+
+        postings = TrustTransaction.objects.filter(
+            account=iolta, entered_on__range=(period.start, period.end)
+        ).order_by("entered_on", "id")
+        interest = FoundationInterest.objects.filter(
+            account=iolta, entered_on__range=(period.start, period.end)
+        ).order_by("entered_on", "id")
+        rows = [
+            (p.entered_on, Decimal(p.amount), p.reference, p.counterparty) for p in postings
+        ] + [(i.entered_on, Decimal(i.amount), i.reference, "") for i in interest]
+        rows.sort(key=lambda row: row[0])
+        header = ["Posting Date", "Amount", "Description", "Originator", "Transaction ID", "Type"]
+        lines = [",".join([*header, "Check Number"])]
+        for n, (day, amount, reference, party) in enumerate(rows, start=1):
+            kind = "CREDIT" if amount > 0 else "DEBIT"
+            cells = [f"{day:%m/%d/%Y}", f"{amount}", reference, party.replace(",", ""), f"T{n}"]
+            lines.append(",".join([*cells, kind, ""]))
+        statement = ("\n".join(lines) + "\n").encode()
+        mapping = iolta.bank_account.default_mapping
+        with self._as(specialist):
+            import_trust_statement(
+                specialist,
+                iolta,
+                statement,
+                "csv",
+                mapping=mapping,
+                file_name=f"iolta-{period.end:%Y-%m}.csv",
+            )
+        closing = sum((amount for _, amount, _, _ in rows), Decimal(0))
+        with self._as(coordinator):
+            sign_off(
+                coordinator,
+                iolta,
+                period.end,
+                statement_balance=closing,
+                note="Statement, journal and client ledgers agree; no reconciling items.",
+            )
+
 
 _APPROVAL_THRESHOLD = Decimal("500.00")
 _WIRE_CHARGES = Decimal("35.00")
@@ -2090,6 +2360,14 @@ _BANK_CSV_LAYOUT: dict[str, object] = {
     "check_number_column": "Check Number",
     "date_format": "%m/%d/%Y",
 }
+_IOLTA_ACCOUNT = "IOLTA client trust account - Harbor Trust"
+_ESCROW_ACCOUNT = "Brightline escrow (client trust) - Harbor Trust"
+_TRUST_BUFFER = Decimal("150.00")  # firm money for bank charges, well inside the policy's cap
+_BANK_FEE = Decimal("15.00")
+_EVERGREEN_MINIMUM = Decimal("20000.00")
+_FORENSIC_ADVANCE = Decimal("7500.00")
+_FORENSIC_PAID = Decimal("6180.00")
+_ESCROW_HOLDBACK = Decimal("150000.00")
 _PAYMENT_INSTRUCTIONS = (
     "Please pay by ACH or wire to Hale & Ward LLP, Harbor Trust Bank, account 2045118-4821, "
     "routing 011000138, quoting the invoice number; or by check payable to Hale & Ward LLP, "

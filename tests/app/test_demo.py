@@ -459,7 +459,7 @@ def test_an_operating_bank_account_reads_its_banks_csv(demo: DemoSummary) -> Non
     from lexbill.formats.bank.csv_statement import read_csv_statement
     from lexbill.reminders.wording import reminder_settings
 
-    account = BankAccount.objects.get()
+    account = BankAccount.objects.get(trust_account__isnull=True)  # the trust ones: see below
     assert account.currency == "USD" and account.default_mapping is not None
     layout = account.default_mapping.layout()
     day = TODAY - timedelta(days=1)
@@ -477,3 +477,65 @@ def test_an_operating_bank_account_reads_its_banks_csv(demo: DemoSummary) -> Non
     (entry,) = read_csv_statement(csv.encode(), layout).entries
     assert (entry.booked_on, entry.amount) == (day, Decimal("1234.50"))
     assert reminder_settings().payment_instructions  # printed on reminders and statements
+
+
+def test_trust_money_is_held_paid_out_and_reconciled_by_the_rules(demo: DemoSummary) -> None:
+    from lexbill.trust.models import (
+        FoundationInterest,
+        RefusedAttempt,
+        Replenishment,
+        SignedReconciliation,
+        TrustAccount,
+        TrustTransaction,
+    )
+    from lexbill.trust.selectors import (
+        buffer_ledger,
+        journal_balance,
+        ledger_balance,
+        ledgers_with_balances,
+        trust_policy,
+    )
+
+    accounts = {a.kind: a for a in TrustAccount.objects.select_related("bank_account")}
+    assert set(accounts) == {"pooled", "separate"}
+    assert accounts["separate"].client is not None
+    iolta = accounts["pooled"]
+    buffer = ledger_balance(buffer_ledger(iolta))
+    assert 0 < buffer <= trust_policy().buffer_cap
+    assert all(ledger.balance >= 0 for ledger in ledgers_with_balances())  # type: ignore[attr-defined]
+    for account in accounts.values():
+        assert journal_balance(account) == sum(
+            (ledger.balance for ledger in ledgers_with_balances(account)),  # type: ignore[attr-defined]
+            Decimal(0),
+        )
+    postings = TrustTransaction.objects.all()
+    methods = set(postings.filter(kind="deposit").values_list("method", flat=True))
+    assert {"wire", "check"} <= methods
+    assert postings.filter(kind="deposit", available_on__gt=TODAY).exists()  # a check on hold
+    paid_out = postings.get(kind="disbursement")
+    assert paid_out.counterparty not in Client.objects.values_list("name", flat=True)
+    assert postings.filter(kind="refund").exists()
+    assert postings.filter(kind="bank_charge", ledger__kind="buffer").exists()
+    assert {"credited", "remitted"} <= set(
+        FoundationInterest.objects.values_list("kind", flat=True)
+    )
+
+    replenishment = Replenishment.objects.select_related("retainer").get()
+    assert replenishment.retainer.kind == "evergreen"
+    expected = max(
+        Decimal(0),
+        replenishment.minimum_balance - (replenishment.trust_balance - replenishment.invoice_due),
+    )
+    assert replenishment.amount == expected > 0
+    transfer = postings.get(kind="fee_transfer")
+    assert transfer.invoice_id == replenishment.invoice_id and transfer.payment is not None
+    assert transfer.notice_sent_on is not None and transfer.notice_sent_on <= transfer.entered_on
+    invoice = with_balances(Invoice.objects.filter(pk=transfer.invoice_id)).get()
+    assert _paid(invoice) == -transfer.amount
+
+    refused = RefusedAttempt.objects.get()
+    assert refused.user is not None and refused.operation == "disbursement"
+    signed = SignedReconciliation.objects.get()
+    assert signed.account == iolta and signed.period_end < TODAY
+    assert signed.adjusted_bank_balance == signed.journal_balance == signed.ledgers_total
+    assert signed.journal_balance == journal_balance(iolta, signed.period_end)

@@ -221,6 +221,32 @@ def _period(start: date | None, end: date | None) -> str:
     return f"{first} – {format_date(end)}"
 
 
+@dataclass(frozen=True)
+class TrustReplenishment:
+    """What an evergreen matter's invoice asks the client to deposit, as fixed at issue."""
+
+    minimum_balance: str
+    trust_balance: str
+    invoice_due: str
+    amount: str
+    needed: bool  # False: trust still holds the minimum once this invoice is paid from it
+
+
+def _trust_replenishment(invoice: Invoice) -> TrustReplenishment | None:
+    # the trust app stores it at finalization (trust.retainers.request_replenishment); a
+    # matter without an evergreen retainer has none
+    stored = getattr(invoice, "trust_replenishment", None)
+    if stored is None:
+        return None
+    return TrustReplenishment(
+        minimum_balance=format_money(stored.minimum_balance, invoice.currency),
+        trust_balance=format_money(stored.trust_balance, invoice.currency),
+        invoice_due=format_money(stored.invoice_due, invoice.currency),
+        amount=format_money(stored.amount, invoice.currency),
+        needed=stored.amount > 0,
+    )
+
+
 def invoice_context(invoice: Invoice) -> dict[str, Any]:
     """Everything the template prints, already formatted, so the template holds no arithmetic."""
     currency = invoice.currency
@@ -306,6 +332,7 @@ def invoice_context(invoice: Invoice) -> dict[str, Any]:
         "account": account,
         "total": money(invoice.total),
         "total_due": money(invoice.total_due),
+        "trust_replenishment": _trust_replenishment(invoice),
     }
 
 

@@ -40,6 +40,8 @@ PLACEHOLDERS: Mapping[str, str] = {
     "firm_phone": "the firm's telephone number",
     "firm_address": "the firm's postal address",
     "payment_instructions": "how to pay, as written on the schedule page",
+    "trust_replenishment": "evergreen retainers: one line per invoice asking for a deposit to "
+    "trust, with the amount (empty when none does; the items list shows it too)",
 }
 
 
@@ -108,6 +110,8 @@ class DueItem:
     currency: str
     invoice_numbers: tuple[str, ...]
     instalment: str = ""  # e.g. "instalment 2 of plan 7"; empty for an invoice
+    # an evergreen matter's invoice: the deposit to trust it asked for when issued (0: none)
+    trust_replenishment: Decimal = Decimal(0)
 
 
 @dataclass(frozen=True)
@@ -132,7 +136,20 @@ def _item_line(item: DueItem, as_of: date, money: Money, day: Day) -> str:
     else:
         label = f"Invoice {item.reference}"
     overdue = f", {late} days overdue" if late else ""
-    return f"- {label}: {money(item.amount_due, item.currency)} due {day(item.due_on)}{overdue}"
+    replenish = (
+        f"; please also deposit {money(item.trust_replenishment, item.currency)} to trust"
+        if item.trust_replenishment > 0
+        else ""
+    )
+    return (
+        f"- {label}: {money(item.amount_due, item.currency)} due {day(item.due_on)}"
+        f"{overdue}{replenish}"
+    )
+
+
+def _replenishment_line(item: DueItem, money: Money) -> str:
+    amount = money(item.trust_replenishment, item.currency)
+    return f"- Invoice {item.reference}: deposit {amount} to trust (evergreen retainer)"
 
 
 def totals_by_currency(items: Iterable[DueItem]) -> dict[str, Decimal]:
@@ -184,4 +201,7 @@ def reminder_values(
         "firm_phone": sender.phone,
         "firm_address": sender.address,
         "payment_instructions": sender.payment_instructions,
+        "trust_replenishment": "\n".join(
+            _replenishment_line(i, money) for i in ordered if i.trust_replenishment > 0
+        ),
     }

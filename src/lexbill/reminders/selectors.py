@@ -124,19 +124,35 @@ def _invoice_reminders(rules: list[ReminderRule], as_of: date) -> list[DueRemind
         .order_by("client__name", "due_on", "number")
     )
     due = []
-    for invoice in invoices:
-        offset = latest_applicable(by_offset, invoice.due_on, as_of)
-        if offset is None:
-            continue
+    applicable = [
+        (invoice, offset)
+        for invoice in invoices
+        if (offset := latest_applicable(by_offset, invoice.due_on, as_of)) is not None
+    ]
+    replenish = trust_replenishments([invoice.pk for invoice, _ in applicable])
+    for invoice, offset in applicable:
         item = DueItem(
             reference=invoice.number,
             due_on=invoice.due_on,
             amount_due=invoice.balance,  # type: ignore[attr-defined]
             currency=invoice.currency,
             invoice_numbers=(invoice.number,),
+            trust_replenishment=replenish.get(invoice.pk, Decimal(0)),
         )
         due.append(DueReminder(by_offset[offset], invoice.client, item, invoice_id=invoice.pk))
     return due
+
+
+def trust_replenishments(invoice_ids: list[int]) -> dict[int, Decimal]:
+    """The deposit to trust each evergreen matter's invoice asked for when issued (one query).
+
+    A reminder repeats the request as the invoice made it, so the client reads the same amount
+    on both; invoices of other matters have none.
+    """
+    from lexbill.trust.models import Replenishment
+
+    rows = Replenishment.objects.filter(invoice_id__in=invoice_ids, amount__gt=0)
+    return dict(rows.values_list("invoice_id", "amount"))
 
 
 def _instalment_reminders(

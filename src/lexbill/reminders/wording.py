@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 from lexbill.billing.formatting import format_date, format_money
 from lexbill.billing.models import Invoice
@@ -12,6 +13,7 @@ from lexbill.clients.models import Client
 from lexbill.core.reminder_schedule import DueItem, Sender, reminder_values, render_template
 from lexbill.firm.services import get_firm
 from lexbill.reminders.models import ReminderSettings
+from lexbill.reminders.selectors import trust_replenishments
 
 
 @dataclass(frozen=True)
@@ -69,5 +71,6 @@ def preview_for_invoice(
         amount_due=balance,
         currency=invoice.currency,
         invoice_numbers=(invoice.number,),
+        trust_replenishment=trust_replenishments([invoice.pk]).get(invoice.pk, Decimal(0)),
     )
     return render_reminder(subject_template, body_template, invoice.client, [item], as_of)
