@@ -120,6 +120,12 @@ ROLE_TABLE: dict[str, Action | frozenset[Role]] = {
     "trust:deposit": Action.RECORD_TRUST_DEPOSIT,
     "trust:retainer": Action.MANAGE_RETAINERS,
     "trust:apply": Action.DISBURSE_TRUST,
+    "trust:reports": Action.VIEW_TRUST,
+    "trust:report-ledger": Action.VIEW_TRUST,
+    "trust:report-journal": Action.VIEW_TRUST,
+    "trust:report-trial-balance": Action.VIEW_TRUST,
+    "trust:report-dormant": Action.VIEW_TRUST,
+    "trust:report-refused": Action.VIEW_TRUST,
 }
 
 # Dummy values for path converters: the page need not find anything, only answer.

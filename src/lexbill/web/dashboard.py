@@ -213,3 +213,21 @@ def billed_and_collected(today: date) -> Months:
         f = figures.setdefault(row["currency"], MonthFigures(row["currency"]))
         f.collected_this, f.collected_last = Decimal(row["this"]), Decimal(row["last"])
     return Months(this_start, last_start, [figures[c] for c in sorted(figures)])
+
+
+TRUST_REMINDER_LIMIT = 6
+
+
+def trust_months_to_reconcile(user: User, today: date) -> list[tuple[Any, date]]:
+    """Trust accounts' past months not yet signed off, for the people who see trust money.
+
+    The rules want a three-way reconciliation every month; a month left unsigned is the one
+    thing on this page a bar auditor would ask about first.
+    """
+    from lexbill.firm.permissions import Action, allowed
+
+    if not allowed(user, Action.VIEW_TRUST):
+        return []
+    from lexbill.trust.reconciliation import unreconciled_months
+
+    return unreconciled_months(today)

@@ -18,6 +18,7 @@ def home(request: HttpRequest) -> HttpResponse:
     waiting = dashboard.prebills_waiting_for(user)
     wip_rows, wip_total = dashboard.wip_by_matter(today)
     overdue, overdue_count = dashboard.overdue_page(today)
+    trust_due = dashboard.trust_months_to_reconcile(user, today)
     return render(
         request,
         "web/home.html",
@@ -33,6 +34,8 @@ def home(request: HttpRequest) -> HttpResponse:
             "overdue": overdue,
             "overdue_count": overdue_count,
             "months": dashboard.billed_and_collected(today),
+            "trust_due": trust_due[: dashboard.TRUST_REMINDER_LIMIT],
+            "trust_due_count": len(trust_due),
         },
     )
 
