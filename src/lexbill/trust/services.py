@@ -10,12 +10,14 @@ refused transaction has rolled back.
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, ParamSpec, TypeVar
 
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from lexbill.audit.recorder import record_event
@@ -64,8 +66,18 @@ CHECKS = (TrustMethod.CHECK, TrustMethod.CERTIFIED_CHECK, TrustMethod.CASHIERS_C
 # --- refusals are logged ---------------------------------------------------------------------
 
 
-def _subject(args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
-    """The account, ledger and amount a refused call was about, for the refused-attempts log."""
+def _subject(
+    service: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> dict[str, Any]:
+    """The account, ledger and amount a refused call was about, for the refused-attempts log.
+
+    The amount is found by its parameter's name: its position differs between services (a
+    deposit names the matter before it, a fee transfer the invoice).
+    """
+    try:
+        named = inspect.signature(service).bind_partial(*args, **kwargs).arguments
+    except TypeError:
+        named = dict(kwargs)
     values = [*args, *kwargs.values()]
     ledger = next((v for v in values if isinstance(v, TrustLedger)), None)
     account = next((v for v in values if isinstance(v, TrustAccount)), None)
@@ -75,7 +87,7 @@ def _subject(args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
     if posting is not None:
         ledger = ledger or posting.ledger
         account = account or posting.account
-    amount = kwargs.get("amount", args[2] if len(args) > 2 else None)
+    amount = named.get("amount")
     try:
         value = to_decimal(amount) if isinstance(amount, (str, Decimal, int)) else None
     except (TypeError, ArithmeticError, LexbillError):
@@ -93,7 +105,7 @@ def refusals_logged(operation: str) -> Callable[[Callable[P, R]], Callable[P, R]
                 return service(*args, **kwargs)
             except LexbillError as error:
                 actor = args[0] if args and isinstance(args[0], User) else None
-                subject = _subject(args, kwargs)
+                subject = _subject(service, args, kwargs)
                 RefusedAttempt.objects.create(
                     attempted_at=timezone.now(),
                     user=actor,
@@ -165,6 +177,28 @@ def _pay_out_check(ledger: TrustLedger, amount: Decimal, on: date, what: str) ->
             f"({cleared} cleared of {balance}; deposits still on hold can't be paid out)",
             field="amount",
         )
+
+
+def _balances_from(ledger: TrustLedger, day: date) -> list[Decimal]:
+    """The ledger's balance at the end of ``day`` and of each later day that has a posting.
+
+    An entry dated ``day`` moves every one of them, so a backdated entry is checked against the
+    lowest (or highest) of these and not only today's balance: a bounce entered late must not
+    leave the ledger below zero on the days between its date and the deposit that covers it.
+    """
+    running = ledger_balance(ledger, day)
+    balances = [running]
+    later = (
+        TrustTransaction.objects.filter(ledger=ledger, entered_on__gt=day)
+        .order_by()
+        .values("entered_on")
+        .annotate(moved=Sum("amount"))
+        .order_by("entered_on")
+    )
+    for row in later:
+        running += row["moved"]
+        balances.append(running)
+    return balances
 
 
 def available_on(method: str, received_on: date, policy: TrustPolicy) -> date:
@@ -275,7 +309,7 @@ def deposit_firm_funds(
         _open_day(account, on)
         ledger = _locked(buffer_ledger(account))
         cap = trust_policy().buffer_cap
-        held = ledger_balance(ledger)
+        held = max(_balances_from(ledger, on))  # on that day or a later one
         if held + value > cap:
             raise TrustRuleViolation(
                 f"the buffer would hold {held + value}, above the policy's cap of {cap}: "
@@ -371,7 +405,15 @@ def remit_foundation_interest(
     with transaction.atomic():
         TrustAccount.objects.select_for_update().get(pk=account.pk)
         _open_day(account, on)
-        held = foundation_interest_held(account)
+        later = (
+            FoundationInterest.objects.filter(account=account, entered_on__gt=on)
+            .order_by("entered_on")
+            .values_list("entered_on", flat=True)
+            .distinct()
+        )
+        # held on that day and on every later day with an entry: a backdated remittance may not
+        # leave the foundation's interest below zero in between
+        held = min(foundation_interest_held(account, day) for day in [on, *later])
         if value > held:
             raise TrustRuleViolation(
                 f"only {held} of interest is held for the bar foundation, not {value}; "
@@ -498,17 +540,18 @@ def transfer_earned_fees(
     from lexbill.receivables.services import post_payment
 
     value = _amount(amount, ledger.account.currency)
-    policy = trust_policy()
-    latest_notice = transferred_on - timedelta(days=policy.fee_notice_days)
-    if notice_sent_on > latest_notice:
-        raise TrustRuleViolation(
-            f"the client must be told of the withdrawal by {latest_notice} "
-            f"({policy.fee_notice_days} days' notice), not {notice_sent_on}",
-            field="notice_sent_on",
-        )
     if not notice_method.strip():
         raise InvalidEntry("say how the client was told", field="notice_method")
     with transaction.atomic():
+        # inside the transaction: the first call makes the policy row, which a refusal undoes
+        policy = trust_policy()
+        latest_notice = transferred_on - timedelta(days=policy.fee_notice_days)
+        if notice_sent_on > latest_notice:
+            raise TrustRuleViolation(
+                f"the client must be told of the withdrawal by {latest_notice} "
+                f"({policy.fee_notice_days} days' notice), not {notice_sent_on}",
+                field="notice_sent_on",
+            )
         locked = _locked(ledger)
         _client_ledger(locked, "fee transfer")
         if invoice.matter_id != locked.matter_id:
@@ -580,10 +623,11 @@ def bank_charge(
     with transaction.atomic():
         _open_day(account, on)
         ledger = _locked(buffer_ledger(account))
-        held = ledger_balance(ledger)
+        # what the buffer held by that day: firm money deposited later did not pay it
+        held = min(ledger_balance(ledger), cleared_balance(ledger, on))
         if value > held:
             raise TrustRuleViolation(
-                f"the bank charge of {value} is more than the firm's buffer ({held}); "
+                f"the bank charge of {value} is more than the firm's buffer on {on} ({held}); "
                 "deposit firm funds to the buffer first — client money may not pay it",
                 field="amount",
             )
@@ -656,11 +700,13 @@ def reverse(
         _open_day(locked.account, reversed_on)
         amount = -Decimal(original.amount)
         if amount < 0:
-            balance = ledger_balance(locked)
+            # the lowest balance from the reversal's date on, not only today's
+            balance = min(_balances_from(locked, reversed_on))
             if -amount > balance:
                 raise TrustRuleViolation(
-                    f"reversing {original.amount} would take {locked} below zero (balance "
-                    f"{balance}): the money is already paid out; cover the shortage first",
+                    f"reversing {original.amount} on {reversed_on} would take {locked} below "
+                    f"zero (balance {balance}): the money is already paid out; cover the "
+                    "shortage first",
                     field="id",
                 )
         if original.payment is not None:
