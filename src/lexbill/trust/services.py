@@ -113,7 +113,7 @@ def refusals_logged(operation: str) -> Callable[[Callable[P, R]], Callable[P, R]
                     account=subject["account"],
                     ledger=subject["ledger"],
                     amount=subject["amount"],
-                    reason=str(error),
+                    reason=error.message,
                     details={"error": type(error).__name__, "field": error.field},
                 )
                 raise
@@ -139,7 +139,13 @@ def _amount(value: Decimal | str, currency: str, field: str = "amount") -> Decim
 
 
 def _open_day(account: TrustAccount, on: date) -> None:
-    """Postings may not land in a month already signed off: that reconciliation is kept as is."""
+    """Postings may not land in a month already signed off: that reconciliation is kept as is.
+
+    Locks the account row first, as ``reconciliation.sign_off`` does, so a posting and the
+    sign-off of its month can't pass each other; every posting takes the account lock before
+    its ledger's, always in that order.
+    """
+    TrustAccount.objects.select_for_update().get(pk=account.pk)
     closed = signed_through(account)
     if closed is not None and on <= closed:
         raise TrustRuleViolation(
@@ -403,7 +409,6 @@ def remit_foundation_interest(
     require(actor, Action.RECONCILE_TRUST)
     value = _amount(amount, account.currency)
     with transaction.atomic():
-        TrustAccount.objects.select_for_update().get(pk=account.pk)
         _open_day(account, on)
         later = (
             FoundationInterest.objects.filter(account=account, entered_on__gt=on)
@@ -464,9 +469,9 @@ def disburse(
     if method == TrustMethod.WIRE and not reference.strip():
         raise InvalidEntry("give the wire memo", field="reference")
     with transaction.atomic():
+        _open_day(ledger.account, paid_on)
         locked = _locked(ledger)
         _client_ledger(locked, "disbursement")
-        _open_day(locked.account, paid_on)
         _pay_out_check(locked, value, paid_on, "a disbursement")
         return _post(
             actor,
@@ -499,9 +504,9 @@ def refund(
     if method in CHECKS and not reference.strip():
         raise InvalidEntry("give the check number", field="reference")
     with transaction.atomic():
+        _open_day(ledger.account, paid_on)
         locked = _locked(ledger)
         _client_ledger(locked, "refund")
-        _open_day(locked.account, paid_on)
         _pay_out_check(locked, value, paid_on, "a refund")
         assert locked.client is not None
         return _post(
@@ -552,6 +557,7 @@ def transfer_earned_fees(
                 f"({policy.fee_notice_days} days' notice), not {notice_sent_on}",
                 field="notice_sent_on",
             )
+        _open_day(ledger.account, transferred_on)
         locked = _locked(ledger)
         _client_ledger(locked, "fee transfer")
         if invoice.matter_id != locked.matter_id:
@@ -575,7 +581,6 @@ def transfer_earned_fees(
                 f"{value} would take unearned money out of trust",
                 field="amount",
             )
-        _open_day(locked.account, transferred_on)
         _pay_out_check(locked, value, transferred_on, "a fee transfer")
         assert locked.client is not None
         payment = post_payment(
@@ -684,6 +689,7 @@ def reverse(
     if not reason.strip():
         raise InvalidEntry("a reversal needs a reason", field="reason")
     with transaction.atomic():
+        _open_day(posting.account, reversed_on)
         locked = _locked(posting.ledger)
         original = TrustTransaction.objects.get(pk=posting.pk)
         if original.kind == TransactionKind.REVERSAL:
@@ -697,7 +703,6 @@ def reverse(
                 f"a reversal can't be dated before the entry it reverses ({original.entered_on})",
                 field="reversed_on",
             )
-        _open_day(locked.account, reversed_on)
         amount = -Decimal(original.amount)
         if amount < 0:
             # the lowest balance from the reversal's date on, not only today's
@@ -707,6 +712,14 @@ def reverse(
                     f"reversing {original.amount} on {reversed_on} would take {locked} below "
                     f"zero (balance {balance}): the money is already paid out; cover the "
                     "shortage first",
+                    field="id",
+                )
+        elif locked.kind == LedgerKind.BUFFER:
+            cap = trust_policy().buffer_cap
+            if max(_balances_from(locked, reversed_on)) + amount > cap:
+                raise TrustRuleViolation(
+                    f"reversing {original.amount} would put the buffer above the policy's cap "
+                    f"of {cap}; withdraw firm funds first",
                     field="id",
                 )
         if original.payment is not None:
@@ -738,7 +751,7 @@ def reverse(
     return reversal
 
 
-# --- accounts --------------------------------------------------------------------------------
+# --- accounts and policy ---------------------------------------------------------------------
 
 
 def open_trust_account(
@@ -775,3 +788,40 @@ def open_trust_account(
         )
         buffer_ledger(account)
     return account
+
+
+POLICY_FIELDS = (
+    "check_hold_days",
+    "certified_hold_days",
+    "ach_hold_days",
+    "buffer_cap",
+    "fee_notice_days",
+    "dormant_months",
+)
+
+
+def save_trust_policy(actor: User | None, **values: Any) -> TrustPolicy:
+    """Change the firm's trust policy; holds and the cap apply to postings made from now on."""
+    require(actor, Action.MANAGE_TRUST_ACCOUNTS)
+    unknown = set(values) - set(POLICY_FIELDS)
+    if unknown:
+        raise InvalidEntry(f"not a trust policy setting: {', '.join(sorted(unknown))}")
+    for name, value in values.items():
+        if name == "buffer_cap":
+            try:
+                cap = to_decimal(value)
+            except (TypeError, ArithmeticError) as error:
+                raise InvalidEntry(f"{value!r} is not an amount", field=name) from error
+            if cap < 0 or round_money(cap) != cap:
+                raise InvalidEntry(f"{cap} is not a cap (0 or more, in cents)", field=name)
+            values[name] = cap
+        elif not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 3650:
+            raise InvalidEntry(f"{value!r} is not a whole number from 0 to 3650", field=name)
+    if values.get("dormant_months") == 0:
+        raise InvalidEntry("a balance is dormant after at least one month", field="dormant_months")
+    with transaction.atomic():
+        policy = TrustPolicy.objects.select_for_update().get(pk=trust_policy().pk)
+        for name, value in values.items():
+            setattr(policy, name, value)
+        policy.save()
+    return policy

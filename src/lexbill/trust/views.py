@@ -187,14 +187,23 @@ def account_new(request: HttpRequest) -> HttpResponse:
 
 @require_action(Action.MANAGE_TRUST_ACCOUNTS)
 def policy(request: HttpRequest) -> HttpResponse:
-    """The firm's trust policy; saving it is recorded by the audit log like any trust change."""
+    """The firm's trust policy; the form types the input, ``save_trust_policy`` decides."""
     form = PolicyForm(request.POST or None, instance=trust_policy())
     if request.method == "POST":
         if form.is_valid():
-            form.save()
-            messages.success(request, "Trust policy saved.")
-            return redirect("trust:policy")
-        return render(request, "trust/policy.html", {"form": form}, status=400)
+            try:
+                services.save_trust_policy(
+                    acting_user(request),
+                    **{name: form.cleaned_data[name] for name in services.POLICY_FIELDS},
+                )
+            except LexbillError as exc:
+                status = _refused(form, exc)
+            else:
+                messages.success(request, "Trust policy saved.")
+                return redirect("trust:policy")
+        else:
+            status = 400
+        return render(request, "trust/policy.html", {"form": form}, status=status)
     return render(request, "trust/policy.html", {"form": form})
 
 
