@@ -529,18 +529,20 @@ def _insert_rows(model: Any, columns: Sequence[str], rows: Sequence[Sequence[Any
 def _insert_matches(
     account: TrustAccount, actor: User | None, pairs: Sequence[tuple[BankLine, JournalItem]]
 ) -> None:
-    """One automatic match per pair. Called under the account's row lock, so the matches made
-    at this instant for this account are exactly ours, numbered in the order inserted."""
+    """One automatic match per pair. Called under the account's row lock, so the account's
+    matches numbered above its highest before the insert are exactly ours, in insert order
+    (two runs in the same clock tick can't be told apart by ``matched_at``)."""
     now = timezone.now()
     stamp = TrustMatch._meta.get_field("matched_at").get_db_prep_value(now, connection)
     by = actor.pk if actor is not None else None
+    before = TrustMatch.objects.filter(account=account).aggregate(m=Max("id"))["m"] or 0
     _insert_rows(
         TrustMatch,
         ["account_id", "matched_at", "matched_by_id", "automatic"],
         [(account.pk, stamp, by, True)] * len(pairs),
     )
     ids = list(
-        TrustMatch.objects.filter(account=account, matched_at=now, automatic=True)
+        TrustMatch.objects.filter(account=account, id__gt=before)
         .order_by("id")
         .values_list("id", flat=True)
     )
