@@ -237,14 +237,14 @@ def baseline_sides(account: Any, as_of: date, statement: Decimal) -> dict[str, D
 
     params = {"a": account.pk, "b": account.bank_account_id, "d": as_of}
     late = """
-        SELECT cb.match_id FROM trust_clearedbankline cb
-          JOIN banking_banktransaction bt ON bt.id = cb.bank_transaction_id
+        SELECT c.match_no FROM trust_trustclearing c
+          JOIN banking_banktransaction bt ON bt.id = c.bank_transaction_id
          WHERE bt.booked_on > %(d)s
-        UNION SELECT cp.match_id FROM trust_clearedposting cp
-          JOIN trust_trusttransaction tt ON tt.id = cp.trust_transaction_id
+        UNION SELECT c.match_no FROM trust_trustclearing c
+          JOIN trust_trusttransaction tt ON tt.id = c.trust_transaction_id
          WHERE tt.entered_on > %(d)s
-        UNION SELECT cp.match_id FROM trust_clearedposting cp
-          JOIN trust_foundationinterest fi ON fi.id = cp.foundation_interest_id
+        UNION SELECT c.match_no FROM trust_trustclearing c
+          JOIN trust_foundationinterest fi ON fi.id = c.foundation_interest_id
          WHERE fi.entered_on > %(d)s
     """
     queries = {
@@ -253,14 +253,14 @@ def baseline_sides(account: Any, as_of: date, statement: Decimal) -> dict[str, D
         "open postings": f"""
             SELECT COALESCE(SUM(t.amount), 0) FROM trust_trusttransaction t
              WHERE t.account_id = %(a)s AND t.entered_on <= %(d)s AND NOT EXISTS (
-               SELECT 1 FROM trust_clearedposting cp WHERE cp.trust_transaction_id = t.id
-                  AND cp.match_id NOT IN ({late}))""",
+               SELECT 1 FROM trust_trustclearing c WHERE c.trust_transaction_id = t.id
+                  AND c.match_no NOT IN ({late}))""",
         "open interest": f"""
             SELECT COALESCE(SUM(CASE WHEN f.kind = 'credited' THEN f.amount ELSE -f.amount END), 0)
               FROM trust_foundationinterest f
              WHERE f.account_id = %(a)s AND f.entered_on <= %(d)s AND NOT EXISTS (
-               SELECT 1 FROM trust_clearedposting cp WHERE cp.foundation_interest_id = f.id
-                  AND cp.match_id NOT IN ({late}))""",
+               SELECT 1 FROM trust_trustclearing c WHERE c.foundation_interest_id = f.id
+                  AND c.match_no NOT IN ({late}))""",
         "interest held": """
             SELECT COALESCE(SUM(CASE WHEN kind = 'credited' THEN amount ELSE -amount END), 0)
               FROM trust_foundationinterest WHERE account_id = %(a)s AND entered_on <= %(d)s""",
@@ -272,8 +272,8 @@ def baseline_sides(account: Any, as_of: date, statement: Decimal) -> dict[str, D
         "unrecorded": f"""
             SELECT COALESCE(SUM(b.amount), 0) FROM banking_banktransaction b
              WHERE b.bank_account_id = %(b)s AND b.booked_on <= %(d)s AND NOT EXISTS (
-               SELECT 1 FROM trust_clearedbankline cb WHERE cb.bank_transaction_id = b.id
-                  AND cb.match_id NOT IN ({late}))""",
+               SELECT 1 FROM trust_trustclearing c WHERE c.bank_transaction_id = b.id
+                  AND c.match_no NOT IN ({late}))""",
     }
     got: dict[str, Decimal] = {}
     with connection.cursor() as cursor:

@@ -388,9 +388,7 @@ COUNTED = (
     trust_models.TrustLedger,
     trust_models.Retainer,
     trust_models.Replenishment,
-    trust_models.TrustMatch,
-    trust_models.ClearedPosting,
-    trust_models.ClearedBankLine,
+    trust_models.TrustClearing,
     trust_models.SignedReconciliation,
     RefusedAttempt,
 )

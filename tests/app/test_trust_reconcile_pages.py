@@ -19,6 +19,7 @@ import pytest
 import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.db.models import QuerySet
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -26,7 +27,7 @@ from tests.app.trust_firm import TrustFirm, build_trust_firm
 
 from lexbill.banking.models import BankTransaction
 from lexbill.banking.services import create_bank_account, save_csv_mapping
-from lexbill.trust.models import SignedReconciliation, TrustLedger, TrustMatch
+from lexbill.trust.models import SignedReconciliation, TrustClearing, TrustLedger
 from lexbill.trust.services import deposit, disburse, open_trust_account
 from lexbill.web import dashboard
 
@@ -106,6 +107,11 @@ def t(small_firm: Any) -> Iterator[TrustFirm]:
         yield firm
 
 
+def _clearings(t: Any) -> QuerySet[TrustClearing]:
+    """The IOLTA account's match rows (every one of them holds a bank line here)."""
+    return TrustClearing.objects.filter(bank_transaction__bank_account=t.iolta.bank_account)
+
+
 def _as(user: Any) -> Client:
     client = Client()
     client.force_login(user)
@@ -160,7 +166,7 @@ def test_importing_the_statement_matches_what_is_certain_and_the_month_reconcile
     imported = _text(_import(sam, t))
     assert "january.ofx: 2 new bank lines, 0 already imported; 2 matched automatically" in imported
     assert BankTransaction.objects.filter(bank_account=t.iolta.bank_account).count() == 2
-    assert TrustMatch.objects.filter(account=t.iolta, automatic=True).count() == 2
+    assert _clearings(t).filter(automatic=True).count() == 2
     assert "Reconciled: adjusted bank" in imported
     assert "$800.00" in imported
     # the specialist matches but does not sign: no sign-off form for them
@@ -170,11 +176,12 @@ def test_importing_the_statement_matches_what_is_certain_and_the_month_reconcile
 def test_an_undone_match_leaves_items_open_until_matched_automatically_again(t: Any) -> None:
     sam = _as(t.f.sam)
     _import(sam, t)
-    match = TrustMatch.objects.filter(account=t.iolta).first()
+    match = _clearings(t).first()
     assert match is not None
     undone = _text(
         sam.post(
-            reverse("trust:reconcile-unmatch", args=[t.iolta.pk, JANUARY, match.pk]), follow=True
+            reverse("trust:reconcile-unmatch", args=[t.iolta.pk, JANUARY, match.match_no]),
+            follow=True,
         )
     )
     assert "Match undone" in undone
@@ -182,13 +189,13 @@ def test_an_undone_match_leaves_items_open_until_matched_automatically_again(t: 
     rematched = _text(sam.post(_month_url(t, "trust:reconcile-auto"), follow=True))
     assert "1 match made automatically" in rematched
     assert "Reconciled: adjusted bank" in rematched
-    assert TrustMatch.objects.filter(account=t.iolta).count() == 2
+    assert _clearings(t).count() == 2
 
 
 def test_a_specialist_matches_by_hand_and_undoes_a_match(t: Any) -> None:
     sam = _as(t.f.sam)
     _import(sam, t)
-    TrustMatch.objects.filter(account=t.iolta).delete()  # leave the lines for a person
+    _clearings(t).delete()  # leave the lines for a person
     bank = BankTransaction.objects.get(bank_account=t.iolta.bank_account, amount=-200)
     check = t.iolta.journal.get(amount=-200)
     response = sam.post(
@@ -197,20 +204,24 @@ def test_a_specialist_matches_by_hand_and_undoes_a_match(t: Any) -> None:
         follow=True,
     )
     assert "The ticked lines are matched." in _text(response)
-    match = TrustMatch.objects.get(account=t.iolta)
+    match = _clearings(t).get()
     assert not match.automatic
-    assert [c.trust_transaction for c in match.postings.all()] == [check]
+    assert (match.match_no, match.bank_transaction, match.trust_transaction) == (
+        bank.pk,
+        bank,
+        check,
+    )
     undone = sam.post(
-        reverse("trust:reconcile-unmatch", args=[t.iolta.pk, JANUARY, match.pk]), follow=True
+        reverse("trust:reconcile-unmatch", args=[t.iolta.pk, JANUARY, match.match_no]), follow=True
     )
     assert "Match undone" in _text(undone)
-    assert not TrustMatch.objects.filter(account=t.iolta).exists()
+    assert not _clearings(t).exists()
 
 
 def test_matching_amounts_that_disagree_is_refused_with_the_engines_reason(t: Any) -> None:
     sam = _as(t.f.sam)
     _import(sam, t)
-    TrustMatch.objects.filter(account=t.iolta).delete()
+    _clearings(t).delete()
     bank = BankTransaction.objects.get(bank_account=t.iolta.bank_account, amount=1000)
     check = t.iolta.journal.get(amount=-200)
     response = sam.post(
@@ -219,7 +230,7 @@ def test_matching_amounts_that_disagree_is_refused_with_the_engines_reason(t: An
         follow=True,
     )
     assert "Nothing was matched." in _text(response)
-    assert not TrustMatch.objects.exists()
+    assert not TrustClearing.objects.exists()
 
 
 def test_a_file_for_another_bank_account_is_refused_and_nothing_is_imported(t: Any) -> None:
@@ -320,7 +331,7 @@ def test_a_csv_statement_is_read_with_the_saved_mapping_chosen_on_the_page(t: An
         follow=True,
     )
     assert "january.csv: 2 new bank lines" in _text(imported)
-    assert TrustMatch.objects.filter(account=t.iolta).count() == 2
+    assert _clearings(t).count() == 2
     assert "No imported statement ends on Jan 31, 2026" in _text(imported)
     typed = _text(sam.get(_month_url(t), {"statement_balance": "800.00"}))
     assert "Reconciled: adjusted bank" in typed

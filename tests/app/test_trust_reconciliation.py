@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from pypdf import PdfReader
 from tests.app.trust_statements import CSV_MAPPING, Line, camt053, csv_statement
@@ -38,8 +39,8 @@ from lexbill.trust.models import (
     RefusedAttempt,
     SignedReconciliation,
     TrustAccount,
+    TrustClearing,
     TrustLedger,
-    TrustMatch,
     TrustTransaction,
 )
 from lexbill.trust.reconciliation import (
@@ -79,6 +80,15 @@ class Example:
     separate: TrustAccount
     john: Any  # matter of "Injured, John" in the pooled account
     jimmy: Any  # matter of "Innocent, Jimmy", held in the separate account
+
+
+def _clearings(account: TrustAccount) -> QuerySet[TrustClearing]:
+    """The account's match rows, by their bank line or their journal entry."""
+    return TrustClearing.objects.filter(
+        Q(bank_transaction__bank_account_id=account.bank_account_id)
+        | Q(trust_transaction__account=account)
+        | Q(foundation_interest__account=account)
+    )
 
 
 def _pooled_lines(*, interest: bool = True) -> list[Line]:
@@ -249,16 +259,21 @@ def test_postings_and_unmatching_in_a_signed_month_are_refused(example: Example)
     sign_off(e.f.carol, e.pooled, END)
     with pytest.raises(TrustRuleViolation, match="signed off"):
         deposit(e.f.clara, e.pooled, e.john, "5.00", date(2026, 9, 30), payor="Injured, John")
-    match = TrustMatch.objects.filter(account=e.pooled).first()
+    match = _clearings(e.pooled).first()
     assert match is not None
     with pytest.raises(TrustRuleViolation, match="signed"):
-        unmatch(e.f.sam, match)
-    assert TrustMatch.objects.filter(pk=match.pk).exists()
+        unmatch(e.f.sam, e.pooled, match.match_no)
+    assert TrustClearing.objects.filter(match_no=match.match_no).exists()
+    # a match is undone in its own account only
+    with pytest.raises(NotFound):
+        unmatch(e.f.sam, e.separate, match.match_no)
     # the separate account's September is not signed: its match can still be undone
-    other = TrustMatch.objects.get(account=e.separate)
-    unmatch(e.f.sam, other)
-    assert not TrustMatch.objects.filter(account=e.separate).exists()
-    assert AuditRecord.objects.filter(model="trust.TrustMatch", summary__contains="undone").exists()
+    other = _clearings(e.separate).get()
+    unmatch(e.f.sam, e.separate, other.match_no)
+    assert not _clearings(e.separate).exists()
+    assert AuditRecord.objects.filter(
+        model="trust.TrustClearing", object_id=str(other.match_no), summary__contains="undone"
+    ).exists()
 
 
 def test_a_negative_ledger_fails_the_month_even_when_the_totals_agree(example: Example) -> None:
@@ -284,7 +299,7 @@ def test_a_negative_ledger_fails_the_month_even_when_the_totals_agree(example: E
     )
     result = import_trust_statement(e.f.sam, e.pooled, data, "camt053")
     assert (result.new, result.matched, result.queued) == (1, 1, 0)
-    assert TrustMatch.objects.filter(postings__trust_transaction=posting).exists()
+    assert TrustClearing.objects.filter(trust_transaction=posting, automatic=True).exists()
     pooled = three_way_for(e.pooled, END)
     assert pooled.adjusted_bank == pooled.journal_balance == pooled.ledgers_total
     assert pooled.differences == ()
@@ -365,10 +380,14 @@ def test_matching_by_hand_needs_equal_sums_and_items_not_matched_yet(example: Ex
         )  # fmt: skip
     with pytest.raises(NotFound):
         match_by_hand(e.f.sam, e.separate, bank_ids=[line.pk], posting_ids=[one.pk])
-    match = match_by_hand(
+    match_no = match_by_hand(
         e.f.sam, e.pooled, bank_ids=[line.pk], posting_ids=[p.pk for p in postings]
     )
-    assert match.postings.count() == 2 and not match.automatic
+    rows = TrustClearing.objects.filter(match_no=match_no).order_by("id")
+    assert match_no == line.pk
+    assert [r.bank_transaction_id for r in rows] == [line.pk, None]
+    assert {r.trust_transaction_id for r in rows} == {p.pk for p in postings}
+    assert not any(r.automatic for r in rows)
     assert three_way_for(e.pooled, END).reconciled
 
 
@@ -442,5 +461,5 @@ def test_importing_needs_the_reconcile_permission(example: Example) -> None:
     e = example
     with pytest.raises(PermissionDenied):
         import_trust_statement(e.f.clara, e.pooled, _pooled_statement(), "camt053")
-    assert not TrustMatch.objects.exists()
+    assert not TrustClearing.objects.exists()
     assert auto_match(e.f.sam, e.pooled, END) == 0

@@ -15,7 +15,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from lexbill.banking.services import create_bank_account
-from lexbill.trust.models import SignedReconciliation, TrustMatch
+from lexbill.trust.models import SignedReconciliation, TrustClearing
 from lexbill.trust.services import open_trust_account
 from tests.app.test_trust_reconcile_pages import month_activity, month_statement
 from tests.browser.conftest import log_in, screenshot
@@ -51,7 +51,9 @@ def test_a_coordinator_reconciles_last_month_and_signs_it_off(
     page.get_by_role("button", name="Import statement").click()
     expect(page.locator(".messages")).to_contain_text("2 new bank lines")
     expect(page.get_by_test_id("verdict")).to_contain_text("Reconciled")
-    assert TrustMatch.objects.filter(account=iolta).count() == 2
+    assert (
+        TrustClearing.objects.filter(bank_transaction__bank_account=iolta.bank_account).count() == 2
+    )
 
     # undo the check's match, then let the machine find it again
     check_match = page.get_by_test_id("matches").locator("tr", has_text="Court clerk")

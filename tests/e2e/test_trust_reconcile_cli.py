@@ -119,9 +119,21 @@ def test_the_worked_example_reconciles_and_is_signed_off_from_the_shell(
 
     run(env, "--user", "sam", "trust", "interest", "91.66", "--account", "IOLTA",
         "--on", "2026-09-30")  # fmt: skip
+    waiting = run_json(env, "trust", "reconcile", "open", "--account", "IOLTA",
+                       "--month", "2026-09")  # fmt: skip
+    (interest_line,) = waiting["bank_lines"]
     matched = run_json(env, "--user", "sam", "trust", "reconcile", "auto-match",
                        "--account", "IOLTA", "--month", "2026-09")  # fmt: skip
     assert matched["matched"] == 1
+    # a match is undone by its number (its bank line's id), then found again
+    undone = run_json(env, "--user", "sam", "trust", "reconcile", "unmatch",
+                      str(interest_line["id"]))  # fmt: skip
+    assert undone["unmatched"] == interest_line["id"]
+    assert "no match" in _fails(env, "--user", "sam", "trust", "reconcile", "unmatch",
+                                str(interest_line["id"]))  # fmt: skip
+    rematched = run_json(env, "--user", "sam", "trust", "reconcile", "auto-match",
+                         "--account", "IOLTA", "--month", "2026-09")  # fmt: skip
+    assert rematched["matched"] == 1
 
     firm = run_json(env, "trust", "reconcile", "firm", "--month", "2026-09")
     assert firm["reconciled"] is True and firm["problems"] == []

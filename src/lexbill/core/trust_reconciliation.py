@@ -247,16 +247,12 @@ def reference_key(text: str) -> str:
     return key.lstrip("0") if key.isdigit() else key
 
 
-def _unique_pairs(
-    bank_to_journal: dict[int, set[int]], journal_to_bank: dict[int, set[int]]
-) -> list[tuple[int, int]]:
-    pairs = []
-    for b, js in bank_to_journal.items():
-        if len(js) == 1:
-            j = next(iter(js))
-            if len(journal_to_bank[j]) == 1:
-                pairs.append((b, j))
-    return pairs
+_AMBIGUOUS = -1
+
+
+def _unique_pairs(forward: dict[int, int], backward: dict[int, int]) -> list[tuple[int, int]]:
+    """The (bank, journal) positions that are each other's only candidate."""
+    return [(b, j) for b, j in forward.items() if j != _AMBIGUOUS and backward[j] == b]
 
 
 def match_cleared(
@@ -269,6 +265,9 @@ def match_cleared(
     left, the same amount within ``window_days`` of each other. A pair is taken only when
     neither side has another candidate: two $500 deposits on one day wait for a person.
     Items are told apart by position, so a posting and an interest entry may share an id.
+
+    Each side's candidate is kept as one position, or ``_AMBIGUOUS`` once a second one turns up
+    (the same as a set of candidates of size one, without 200,000 small sets).
     """
     keys: dict[str, str] = {}  # text → key, as most words recur ("DEPOSIT", "CHECK")
 
@@ -276,21 +275,41 @@ def match_cleared(
         key = keys[text] = reference_key(text)
         return key
 
-    by_key: dict[str, list[int]] = defaultdict(list)
+    # journal references by key, each with the amounts it was entered with
+    by_key: dict[str, list[tuple[Decimal, int]]] = {}
     for j, item in enumerate(journal):
         if item.reference and (key := key_of(item.reference)):
-            by_key[key].append(j)
-    forward: dict[int, set[int]] = defaultdict(set)
-    backward: dict[int, set[int]] = defaultdict(set)
+            found = by_key.get(key)
+            if found is None:
+                by_key[key] = [(item.amount, j)]
+            else:
+                found.append((item.amount, j))
+    forward: dict[int, int] = {}
+    backward: dict[int, int] = {}
+    known = keys.get
+    candidates = by_key.get
     for b, line in enumerate(bank):
-        said = [line.check_number, line.reference, *line.reference.split()]
-        for text in said:
-            key = keys[text] if text in keys else key_of(text)
-            found = by_key.get(key) if key else None
-            for j in found or ():
-                if journal[j].amount == line.amount:
-                    forward[b].add(j)
-                    backward[j].add(b)
+        reference = line.reference
+        for text in (line.check_number, reference, *reference.split()):
+            said = known(text)
+            if said is None:
+                said = key_of(text)
+            found = candidates(said) if said else None
+            if found is None:
+                continue
+            amount = line.amount
+            for entered, j in found:
+                if entered == amount:
+                    seen = forward.get(b)
+                    if seen is None:
+                        forward[b] = j
+                    elif seen != j:
+                        forward[b] = _AMBIGUOUS
+                    seen = backward.get(j)
+                    if seen is None:
+                        backward[j] = b
+                    elif seen != b:
+                        backward[j] = _AMBIGUOUS
     pairs = _unique_pairs(forward, backward)
     used_bank = {b for b, _ in pairs}
     used_journal = {j for _, j in pairs}
@@ -302,17 +321,27 @@ def match_cleared(
             dated[item.amount].append((item.on.toordinal(), j))
     for entries in dated.values():
         entries.sort()
-    forward, backward = defaultdict(set), defaultdict(set)
+    forward, backward = {}, {}
     for b, line in enumerate(bank):
         if b in used_bank or line.amount not in dated:
             continue
         entries = dated[line.amount]
         day = line.booked_on.toordinal()
-        start = bisect.bisect_left(entries, (day - window_days, -1))
+        start = bisect.bisect_left(entries, (day - window_days, -1)) if len(entries) > 1 else 0
         for ordinal, j in entries[start:]:
             if ordinal > day + window_days:
                 break
-            forward[b].add(j)
-            backward[j].add(b)
+            if ordinal < day - window_days:
+                continue
+            seen = forward.get(b)
+            if seen is None:
+                forward[b] = j
+            elif seen != j:
+                forward[b] = _AMBIGUOUS
+            seen = backward.get(j)
+            if seen is None:
+                backward[j] = b
+            elif seen != b:
+                backward[j] = _AMBIGUOUS
     pairs.extend(_unique_pairs(forward, backward))
     return [(bank[b], journal[j]) for b, j in pairs]

@@ -378,7 +378,7 @@ def register(app: typer.Typer) -> None:
 
         trust = _account(account)
         with _acting() as user:
-            match = match_by_hand(
+            match_no = match_by_hand(
                 user,
                 trust,
                 bank_ids=bank or [],
@@ -386,25 +386,22 @@ def register(app: typer.Typer) -> None:
                 interest_ids=interest or [],
             )
         if as_json:
-            _print_json({"match": match.pk, "account": trust.name})
+            _print_json({"match": match_no, "account": trust.name})
         else:
-            out.print(f"match {match.pk} made in {trust.name}")
+            out.print(f"match {match_no} made in {trust.name}")
 
     @reconcile_app.command("unmatch")
     @command
     def unmatch_command(
-        match: Annotated[int, typer.Argument(help="The match id.")], as_json: JsonOpt = False
+        match: Annotated[int, typer.Argument(help="The match number (its first bank line's id).")],
+        as_json: JsonOpt = False,
     ) -> None:
         """Undo a match (refused when it is part of a signed month)."""
-        from lexbill.core.errors import NotFound
-        from lexbill.trust.models import TrustMatch
-        from lexbill.trust.reconciliation import unmatch
+        from lexbill.trust.reconciliation import match_account, unmatch
 
-        found = TrustMatch.objects.filter(pk=match).first()
-        if found is None:
-            raise NotFound(f"no match {match}", field="match")
+        trust = match_account(match)
         with _acting() as user:
-            unmatch(user, found)
+            unmatch(user, trust, match)
         if as_json:
             _print_json({"unmatched": match})
         else:

@@ -7,24 +7,32 @@ the engine worded it and changes nothing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, timedelta
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.contrib import messages
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from lexbill.banking.models import CsvMapping
+from lexbill.banking.models import BankTransaction, CsvMapping
 from lexbill.core.errors import InvalidEntry, LexbillError
+from lexbill.firm.models import User
 from lexbill.firm.permissions import Action, allowed
 from lexbill.formats.bank import guess_format
 from lexbill.trust import reconciliation as engine
-from lexbill.trust.models import InterestKind, SignedReconciliation, TrustAccount, TrustMatch
+from lexbill.trust.models import (
+    FoundationInterest,
+    InterestKind,
+    SignedReconciliation,
+    TrustAccount,
+    TrustClearing,
+    TrustTransaction,
+)
 from lexbill.trust.reconcile_forms import (
     MatchSelectedForm,
     SignOffForm,
@@ -101,24 +109,55 @@ def _account_month(pk: int, month: str) -> tuple[TrustAccount, date, date]:
     return account, start, end
 
 
-def _matches(account: TrustAccount, start: date, end: date) -> QuerySet[TrustMatch]:
+@dataclass
+class MatchRow:
+    """One match as the month's page lists it: its rows gathered under its number."""
+
+    match_no: int
+    matched_at: datetime
+    matched_by: User | None
+    automatic: bool
+    bank_lines: list[BankTransaction] = field(default_factory=list)
+    postings: list[TrustTransaction] = field(default_factory=list)
+    interest: list[FoundationInterest] = field(default_factory=list)
+
+
+def _matches(account: TrustAccount, start: date, end: date) -> list[MatchRow]:
     """The matches with a bank line or an entry in the month, with what they cleared."""
     within = (start, end)
-    return (
-        TrustMatch.objects.filter(account=account)
-        .filter(
-            Q(bank_lines__bank_transaction__booked_on__range=within)
-            | Q(postings__trust_transaction__entered_on__range=within)
-            | Q(postings__foundation_interest__entered_on__range=within)
-        )
-        .distinct()
-        .select_related("matched_by")
-        .prefetch_related(
-            "bank_lines__bank_transaction",
-            "postings__trust_transaction__ledger__matter",
-            "postings__foundation_interest",
-        )
+    in_month = TrustClearing.objects.filter(
+        Q(bank_transaction__bank_account_id=account.bank_account_id)
+        | Q(trust_transaction__account=account)
+        | Q(foundation_interest__account=account)
+    ).filter(
+        Q(bank_transaction__booked_on__range=within)
+        | Q(trust_transaction__entered_on__range=within)
+        | Q(foundation_interest__entered_on__range=within)
     )
+    rows = (
+        TrustClearing.objects.filter(match_no__in=in_month.values("match_no"))
+        .select_related(
+            "matched_by",
+            "bank_transaction",
+            "trust_transaction__ledger__matter",
+            "foundation_interest",
+        )
+        .order_by("-matched_at", "-match_no", "id")
+    )
+    matches: dict[int, MatchRow] = {}
+    for row in rows:
+        match = matches.get(row.match_no)
+        if match is None:
+            match = matches[row.match_no] = MatchRow(
+                row.match_no, row.matched_at, row.matched_by, row.automatic
+            )
+        if row.bank_transaction is not None:
+            match.bank_lines.append(row.bank_transaction)
+        if row.trust_transaction is not None:
+            match.postings.append(row.trust_transaction)
+        if row.foundation_interest is not None:
+            match.interest.append(row.foundation_interest)
+    return list(matches.values())
 
 
 @require_action(Action.RECONCILE_TRUST)
@@ -244,11 +283,10 @@ def match_selected(request: HttpRequest, pk: int, month: str) -> HttpResponse:
 
 @require_action(Action.RECONCILE_TRUST)
 @require_POST
-def unmatch(request: HttpRequest, pk: int, month: str, match_pk: int) -> HttpResponse:
+def unmatch(request: HttpRequest, pk: int, month: str, match_no: int) -> HttpResponse:
     account, start, _end = _account_month(pk, month)
-    match = get_object_or_404(TrustMatch, pk=match_pk, account=account)
     try:
-        engine.unmatch(acting_user(request), match)
+        engine.unmatch(acting_user(request), account, match_no)
     except LexbillError as exc:
         messages.error(request, f"The match stays. {_capital(exc.message)}")
     else:
@@ -339,7 +377,7 @@ urls: list[URLPattern] = [
     path("trust/reconcile/<int:pk>/<str:month>/auto/", auto_match, name="reconcile-auto"),
     path("trust/reconcile/<int:pk>/<str:month>/match/", match_selected, name="reconcile-match"),
     path(
-        "trust/reconcile/<int:pk>/<str:month>/unmatch/<int:match_pk>/",
+        "trust/reconcile/<int:pk>/<str:month>/unmatch/<int:match_no>/",
         unmatch,
         name="reconcile-unmatch",
     ),
