@@ -373,3 +373,18 @@ def test_the_reminder_costs_the_same_queries_however_many_accounts_and_months(t:
     many_queries, many_months = cost(date(2026, 12, 10))
     assert many_months > few_months
     assert many_queries == few_queries
+
+
+def test_a_month_with_more_matches_than_a_page_lists_the_latest_and_says_how_many(
+    t: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lexbill.trust import reconcile_views
+
+    sam = _as(t.f.sam)
+    _import(sam, t)
+    numbers = sorted(_clearings(t).values_list("match_no", flat=True))
+    monkeypatch.setattr(reconcile_views, "MATCH_LIMIT", len(numbers) - 1)
+    text = _text(sam.get(_month_url(t)))
+    assert f"The {len(numbers) - 1} latest of {len(numbers)} matches." in text
+    assert f'data-testid="match-{numbers[-1]}"' in text
+    assert f'data-testid="match-{numbers[0]}"' not in text

@@ -60,7 +60,13 @@ class TrustAccount(models.Model):
 
 
 class TrustPolicy(models.Model):
-    """The firm's trust rules that vary by state: holds, the buffer cap, notice, dormancy."""
+    """The firm's trust rules that vary by state: holds, the buffer cap, notice, dormancy.
+
+    One row per firm, made on first use; ``singleton`` is unique so two first uses at once
+    can't make two.
+    """
+
+    singleton = models.BooleanField(default=True, unique=True, editable=False)
 
     check_hold_days = models.PositiveSmallIntegerField(
         default=5, help_text="days before an ordinary check's funds may be paid out"

@@ -122,8 +122,12 @@ class MatchRow:
     interest: list[FoundationInterest] = field(default_factory=list)
 
 
-def _matches(account: TrustAccount, start: date, end: date) -> list[MatchRow]:
-    """The matches with a bank line or an entry in the month, with what they cleared."""
+MATCH_LIMIT = 200
+
+
+def _matches(account: TrustAccount, start: date, end: date) -> tuple[list[MatchRow], int]:
+    """The month's latest matches (at most ``MATCH_LIMIT``, as a month of 100,000 automatic
+    matches is no page to read) with what they cleared, and how many the month has in all."""
     within = (start, end)
     in_month = TrustClearing.objects.filter(
         Q(bank_transaction__bank_account_id=account.bank_account_id)
@@ -134,8 +138,11 @@ def _matches(account: TrustAccount, start: date, end: date) -> list[MatchRow]:
         | Q(trust_transaction__entered_on__range=within)
         | Q(foundation_interest__entered_on__range=within)
     )
+    numbers = in_month.order_by().values_list("match_no", flat=True).distinct()
+    total = numbers.count()
+    shown = list(numbers.order_by("-match_no")[:MATCH_LIMIT])
     rows = (
-        TrustClearing.objects.filter(match_no__in=in_month.values("match_no"))
+        TrustClearing.objects.filter(match_no__in=shown)
         .select_related(
             "matched_by",
             "bank_transaction",
@@ -157,7 +164,7 @@ def _matches(account: TrustAccount, start: date, end: date) -> list[MatchRow]:
             match.postings.append(row.trust_transaction)
         if row.foundation_interest is not None:
             match.interest.append(row.foundation_interest)
-    return list(matches.values())
+    return list(matches.values()), total
 
 
 @require_action(Action.RECONCILE_TRUST)
@@ -196,7 +203,7 @@ def reconcile(request: HttpRequest, pk: int, month: str) -> HttpResponse:
         "interest": [
             (i, i.amount if i.kind == InterestKind.CREDITED else -i.amount) for i in interest
         ],
-        "matches": _matches(account, start, end),
+        **dict(zip(("matches", "match_count"), _matches(account, start, end), strict=True)),
         "can_sign": allowed(user, Action.SIGN_OFF_RECONCILIATION),
         "ended": end < timezone.localdate(),
         "previous": _key(start - timedelta(days=1)) if start > account.opened_on else None,

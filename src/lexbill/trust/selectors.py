@@ -27,8 +27,8 @@ _ZERO = Value(0, output_field=_MONEY)
 
 def trust_policy() -> TrustPolicy:
     """The firm's one trust policy row, made with the defaults the first time it is asked for."""
-    policy = TrustPolicy.objects.order_by("pk").first()
-    return policy or TrustPolicy.objects.create()
+    policy, _ = TrustPolicy.objects.get_or_create(singleton=True)
+    return policy
 
 
 def _sum(postings: QuerySet[TrustTransaction]) -> Decimal:
