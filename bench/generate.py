@@ -43,6 +43,11 @@ DATA_DIR = ROOT / "src" / "lexbill" / "formats" / "data"
 
 # Bump when the generated data changes shape, so cached databases are not reused by mistake.
 GENERATOR_VERSION = 1
+# Annual billable-hour targets by classification (none for legal assistants), and the firm's
+# practice areas, assigned by matter number: neither draws from the random stream, so adding
+# them left every other generated value unchanged.
+TARGET_HOURS = {"partner": 1700, "of_counsel": 1500, "associate": 1900, "paralegal": 1400}
+PRACTICE_AREAS = ("Litigation", "Corporate", "Employment", "Real Estate", "IP", "Tax")
 
 FIRST_DAY = date(2025, 1, 1)
 RATES_FROM = date(2024, 1, 1)  # a year before the first entry: a rate is always in force
@@ -340,6 +345,7 @@ class Firm:
             (
                 1, "Hale & Ward LLP (benchmark)", "1 Main St", "12-3456789", "billing@hw.example",
                 "+1 555 0100", "USD", 6, "up", 30, "{year}-{seq:05d}", "CN-{year}-{seq:05d}",
+                "80,100",
             )
         ]  # fmt: skip
 
@@ -357,7 +363,7 @@ class Firm:
             rows.append(
                 (
                     pk, f"TK{pk:05d}", rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES),
-                    classification, True, None,
+                    classification, True, None, TARGET_HOURS.get(classification),
                 )
             )  # fmt: skip
         self.by_class: dict[str, list[int]] = {c: [] for c, _ in CLASSIFICATIONS}
@@ -427,7 +433,7 @@ class Firm:
                 (
                     pk, f"C{client:06d}-{pk:06d}", kind, f"CM-{rng.randint(1000, 99999)}", "open",
                     currency, arrangement, flat_fee, fee_cap, opened.isoformat(), None, client,
-                    responsible, "",
+                    responsible, "", PRACTICE_AREAS[pk % len(PRACTICE_AREAS)],
                 )
             )  # fmt: skip
         return rows
@@ -599,10 +605,11 @@ TABLES: dict[str, tuple[str, ...]] = {
     "firm_firm": (
         "id", "name", "address", "tax_id", "email", "phone", "base_currency", "increment_minutes",
         "time_rounding", "payment_terms_days", "invoice_number_format",
-        "credit_note_number_format",
+        "credit_note_number_format", "budget_alert_percents",
     ),
     "firm_timekeeper": (
         "id", "code", "first_name", "last_name", "classification", "active", "user_id",
+        "billable_target_hours",
     ),
     "clients_client": (
         "id", "number", "name", "address", "billing_contact", "billing_email",
@@ -611,7 +618,7 @@ TABLES: dict[str, tuple[str, ...]] = {
     "clients_matter": (
         "id", "number", "name", "client_matter_id", "status", "currency", "arrangement",
         "flat_fee", "fee_cap", "opened_on", "closed_on", "client_id", "responsible_attorney_id",
-        "task_code_set",
+        "task_code_set", "practice_area",
     ),
     "billing_rate": (
         "id", "level", "amount", "currency", "effective_from", "classification", "client_id",

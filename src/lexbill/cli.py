@@ -1742,7 +1742,10 @@ def _register_app_commands() -> None:
     from lexbill.plans.cli import app as plan_app
     from lexbill.receivables.cli import report_app, statement_command
     from lexbill.reminders.cli import app as reminders_app
+    from lexbill.reports.cli import add_report_commands
     from lexbill.trust.cli import app as trust_app
+
+    add_report_commands(report_app)
 
     app.add_typer(bank_app, name="bank")
     app.add_typer(dispute_app, name="dispute")

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "lexbill.banking",
     "lexbill.latecharges",
     "lexbill.trust",
+    "lexbill.reports",
     "lexbill.web",
     "axes",
 ]

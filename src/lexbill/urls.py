@@ -32,5 +32,6 @@ urlpatterns = [
     path("", include("lexbill.banking.urls")),
     path("", include("lexbill.latecharges.urls")),
     path("", include("lexbill.trust.urls")),
+    path("", include("lexbill.reports.urls")),
     path("admin/", admin.site.urls),
 ]

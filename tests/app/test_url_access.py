@@ -126,6 +126,8 @@ ROLE_TABLE: dict[str, Action | frozenset[Role]] = {
     "trust:report-trial-balance": Action.VIEW_TRUST,
     "trust:report-dormant": Action.VIEW_TRUST,
     "trust:report-refused": Action.VIEW_TRUST,
+    "reports:index": Action.VIEW_REPORTS,
+    "reports:report": Action.VIEW_REPORTS,
 }
 
 # Dummy values for path converters: the page need not find anything, only answer.

@@ -70,6 +70,12 @@ class Matter(models.Model):
     fee_cap = FixedDecimalField(places=2, null=True, blank=True)
     opened_on = models.DateField()
     closed_on = models.DateField(null=True, blank=True)
+    practice_area = models.CharField(
+        max_length=60,
+        blank=True,
+        db_index=True,
+        help_text="the firm's practice group (Litigation, Corporate, …), for reports",
+    )
 
     class Meta:
         ordering = ["number"]

@@ -51,6 +51,12 @@ class Firm(models.Model):
         help_text="Python format with {seq} (required) and optionally {year}",
     )
     credit_note_number_format = models.CharField(max_length=60, default="CN-{year}-{seq:05d}")
+    budget_alert_percents = models.CharField(
+        max_length=40,
+        default="80,100",
+        help_text="percentages of a matter budget that raise an alert when billed work "
+        "crosses them, e.g. 80,100",
+    )
 
     def __str__(self) -> str:
         return self.name
@@ -78,6 +84,12 @@ class Timekeeper(models.Model):
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="timekeeper"
     )
     active = models.BooleanField(default=True)
+    billable_target_hours = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="billable hours expected in a year (e.g. 1800); blank for none. Utilization "
+        "reports prorate it by the days of the period.",
+    )
 
     class Meta:
         ordering = ["last_name", "first_name"]

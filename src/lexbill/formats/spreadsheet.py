@@ -35,6 +35,7 @@ class ColumnType(StrEnum):
     DATETIME = "datetime"
     MONEY = "money"
     INTEGER = "integer"
+    DECIMAL = "decimal"  # hours, days: a number with two decimals, no currency
     PERCENT = "percent"  # values in percent points: 12.5 is written as 0.125 shown "12.50%"
 
 
@@ -65,6 +66,9 @@ class Sheet:
     rows: Sequence[Row]
     totals: Mapping[str, Any] | None = None
     totals_label: str = "Total"
+    totals_rows: Sequence[Mapping[str, Any]] = ()
+    """More totals rows after ``totals``: one per currency in a report that mixes currencies
+    (each row's money takes its currency from the column's ``currency_key``)."""
     currency: str = "USD"
     heading: Sequence[str] = ()
     notes: Sequence[str] = ()
@@ -85,6 +89,7 @@ _WIDTHS = {
     ColumnType.MONEY: 16,
     ColumnType.INTEGER: 9,
     ColumnType.PERCENT: 10,
+    ColumnType.DECIMAL: 12,
 }
 # Excel's limit on a sheet name, and the characters it refuses in one.
 _SHEET_NAME_MAX = 31
@@ -144,6 +149,9 @@ def _write(
         number = _number(value, column)
         cell.value = int(number)
         cell.number_format = "0"
+    elif kind == ColumnType.DECIMAL:
+        cell.value = _number(value, column)
+        cell.number_format = "#,##0.00"
     elif kind == ColumnType.PERCENT:
         cell.value = _number(value, column) / 100
         cell.number_format = percent_format()
@@ -202,13 +210,17 @@ def _fill(ws: Worksheet, sheet: Sheet) -> None:
             _write(ws, line, c, _value_of(row, c - 1, column), column, currency)
         line += 1
     last_data_row = line - 1
-    if sheet.totals is not None:
+    totals_rows = ([sheet.totals] if sheet.totals is not None else []) + list(sheet.totals_rows)
+    for totals in totals_rows:
         for c, column in enumerate(sheet.columns, start=1):
-            total = sheet.totals.get(column.key)
+            total = totals.get(column.key)
             kind = column.type
             if c == 1 and total is None:
                 total, kind = sheet.totals_label, ColumnType.TEXT
-            written = _write(ws, line, c, total, column, sheet.currency, kind)
+            currency = sheet.currency
+            if column.currency_key:
+                currency = totals.get(column.currency_key) or sheet.currency
+            written = _write(ws, line, c, total, column, currency, kind)
             written.font = _BOLD
             written.border = _RULE
         line += 1

@@ -12,7 +12,11 @@ from typing import Annotated, Any
 
 import typer
 
-report_app = typer.Typer(no_args_is_help=True, help="Receivables reports: AR aging.")
+report_app = typer.Typer(
+    no_args_is_help=True,
+    help="Billing reports: lexbill report NAME --period 2026-Q3 (or --from/--to) [filters] "
+    "--json | --xlsx FILE | --csv FILE | --pdf FILE.",
+)
 
 
 def _today() -> date:
