@@ -240,6 +240,14 @@ _PEOPLE: tuple[_Person, ...] = (
 )
 # fmt: on
 _PERSON = {p.code: p for p in _PEOPLE}
+# Annual billable-hour targets by classification (the utilization report prorates them).
+_TARGETS: dict[str, int] = {
+    Classification.PARTNER: 1700,
+    Classification.OF_COUNSEL: 1600,
+    Classification.ASSOCIATE: 1900,
+    Classification.PARALEGAL: 1400,
+    Classification.LEGAL_ASSISTANT: 1200,
+}
 _CLASSIFICATION_RATES: dict[str, str] = {
     "partner": "850.00",
     "of_counsel": "700.00",
@@ -453,6 +461,23 @@ _KESTREL_LIT: Kit = {
                     "the preliminary injunction standard for trade secret claims"),
     "opposing_firm": ("Sloane Whitney LLP",),
     "volume": ("KSW",),
+}
+
+# The firm's practice groups (issue 8): the reports group and filter by them.
+_PRACTICE_AREAS: dict[str, str] = {
+    "nw-lit": "Litigation",
+    "nw-hipaa": "Regulatory",
+    "nw-bylaws": "Healthcare",
+    "bl-acq": "Corporate",
+    "bl-lit": "Litigation",
+    "bl-gen": "Corporate",
+    "hf-sec": "Regulatory",
+    "hf-pat": "Intellectual property",
+    "cr-lease": "Real estate",
+    "cr-zoning": "Litigation",
+    "ks-license": "Technology",
+    "ks-emp": "Employment",
+    "ks-ts": "Intellectual property",
 }
 
 _MATTERS: tuple[_MatterPlan, ...] = (
@@ -1013,6 +1038,7 @@ class _DemoBuilder:
                 person.last,
                 person.classification,
                 user=self.users["attorney"] if person.code == ATTORNEY_TIMEKEEPER else None,
+                billable_target_hours=_TARGETS.get(person.classification),
             )
 
     def _ebilling_profiles(self) -> None:
@@ -1086,6 +1112,7 @@ class _DemoBuilder:
                 arrangement=matter_plan.arrangement,
                 flat_fee=matter_plan.flat_fee,
                 fee_cap=cap,
+                practice_area=_PRACTICE_AREAS.get(matter_plan.key, ""),
             )
             self.matters[matter_plan.key] = matter
             self.matter_key[matter.pk] = matter_plan.key

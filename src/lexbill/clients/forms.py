@@ -58,6 +58,11 @@ class MatterEditForm(_ArrangementMixin):
     responsible_attorney = forms.ModelChoiceField(
         queryset=Timekeeper.objects.filter(active=True).order_by("last_name", "first_name")
     )
+    practice_area = forms.CharField(
+        required=False,
+        max_length=60,
+        help_text="The firm's practice group (Litigation, Corporate…), for reports.",
+    )
     arrangement = forms.ChoiceField(choices=Matter.Arrangement.choices, label="Billing arrangement")
     flat_fee = forms.DecimalField(
         required=False, decimal_places=2, help_text="For a flat-fee matter: the fee."
@@ -78,6 +83,7 @@ class MatterForm(MatterEditForm):
         "client_matter_id",
         "task_code_set",
         "responsible_attorney",
+        "practice_area",
         "currency",
         "opened_on",
         "arrangement",

@@ -68,9 +68,11 @@ def open_matter(
     arrangement: str = Matter.Arrangement.HOURLY,
     flat_fee: Decimal | str | None = None,
     fee_cap: Decimal | str | None = None,
+    practice_area: str = "",
 ) -> Matter:
     require(actor, Action.MANAGE_CLIENTS)
     minor_unit_places(currency)  # refuses unknown currencies
+    practice_area = _practice_area(practice_area)
     _check_code_set(task_code_set)
     if Matter.objects.filter(number=number).exists():
         raise InvalidEntry(f"matter number {number} is taken", field="number")
@@ -94,6 +96,7 @@ def open_matter(
         arrangement=arrangement,
         flat_fee=fee,
         fee_cap=cap,
+        practice_area=practice_area,
     )
 
 
@@ -130,8 +133,17 @@ MATTER_FIELDS = frozenset(
         "arrangement",
         "flat_fee",
         "fee_cap",
+        "practice_area",
     }
 )
+
+
+def _practice_area(value: object) -> str:
+    """Free text the firm types (Litigation, Corporate…), trimmed so reports group it once."""
+    text = " ".join(str(value or "").split())
+    if len(text) > 60:
+        raise InvalidEntry("a practice area has at most 60 characters", field="practice_area")
+    return text
 
 
 def update_client(actor: User | None, client: Client, **changes: object) -> Client:
@@ -165,6 +177,8 @@ def update_matter(actor: User | None, matter: Matter, **changes: object) -> Matt
     if unknown:
         raise InvalidEntry(f"cannot change {', '.join(sorted(unknown))}", field=min(unknown))
     _check_code_set(str(changes.get("task_code_set", matter.task_code_set)))
+    if "practice_area" in changes:
+        changes["practice_area"] = _practice_area(changes["practice_area"])
     arrangement = changes.get("arrangement", matter.arrangement)
     if arrangement not in Matter.Arrangement.values:
         raise InvalidEntry(f"unknown billing arrangement {arrangement!r}", field="arrangement")

@@ -51,6 +51,7 @@ from lexbill.clients.services import (
 from lexbill.core.errors import LexbillError, PermissionDenied
 from lexbill.entries.models import BillingState
 from lexbill.firm.permissions import Action, allowed
+from lexbill.reports.budgets import budget_alerts
 from lexbill.web.access import acting_user, require_action
 from lexbill.web.errors import add_service_error
 
@@ -214,6 +215,7 @@ def _matter_context(request: HttpRequest, matter: Matter, **extra: Any) -> dict[
         .order_by("-effective_from", "id"),
         "rate_form": MatterRateForm(initial={"effective_from": timezone.localdate()}),
         "budget": matter_budget_status(matter),
+        "budget_alerts": budget_alerts([matter]),  # issue 8: thresholds crossed
         "budget_form": MatterBudgetForm(),
         "can_manage": allowed(actor, Action.MANAGE_CLIENTS),
         "can_rate": allowed(actor, Action.MANAGE_RATES),

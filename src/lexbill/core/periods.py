@@ -55,7 +55,10 @@ class Period:
 
     def previous(self) -> Period:
         """The period of the same length just before this one (for comparisons)."""
-        return Period(self.start - timedelta(days=self.days), self.start - timedelta(days=1))
+        try:
+            return Period(self.start - timedelta(days=self.days), self.start - timedelta(days=1))
+        except OverflowError:
+            raise InvalidPeriod(f"no period comes before {self.start}", field="from") from None
 
     def months(self) -> Iterator[Period]:
         """The calendar months this period touches, each cut to the period (chart buckets)."""
@@ -67,7 +70,13 @@ class Period:
             year, month = (year + 1, 1) if month == 12 else (year, month + 1)
 
 
+# The years a date can hold: "0000" is refused as a typo, not a crash.
+_FIRST_YEAR, _LAST_YEAR = 1, 9999
+
+
 def month(year: int, month_no: int) -> Period:
+    if not _FIRST_YEAR <= year <= _LAST_YEAR:
+        raise InvalidPeriod(f"the year {year:04d} is out of range", field="year")
     if not 1 <= month_no <= 12:
         raise InvalidPeriod(f"there is no month {month_no}", field="month")
     return Period(
@@ -83,6 +92,8 @@ def quarter(year: int, number: int) -> Period:
 
 
 def year(year_no: int) -> Period:
+    if not _FIRST_YEAR <= year_no <= _LAST_YEAR:
+        raise InvalidPeriod(f"the year {year_no:04d} is out of range", field="year")
     return Period(date(year_no, 1, 1), date(year_no, 12, 31))
 
 
@@ -94,12 +105,16 @@ _QUARTER = re.compile(r"^(\d{4})-?Q([1-4])$", re.IGNORECASE)
 def parse_period(text: str) -> Period:
     """``2026`` (a year), ``2026-03`` (a month), ``2026-Q1`` (a quarter)."""
     value = text.strip()
-    if m := _YEAR.match(value):
-        return year(int(m[1]))
-    if m := _MONTH.match(value):
-        return month(int(m[1]), int(m[2]))
-    if m := _QUARTER.match(value):
-        return quarter(int(m[1]), int(m[2]))
+    try:
+        if m := _YEAR.match(value):
+            return year(int(m[1]))
+        if m := _MONTH.match(value):
+            return month(int(m[1]), int(m[2]))
+        if m := _QUARTER.match(value):
+            return quarter(int(m[1]), int(m[2]))
+    except InvalidPeriod as error:
+        # "2026-13" was typed in the period box: point there, not at a "month" field
+        raise InvalidPeriod(f"{text!r} is not a period: {error.message}", field="period") from None
     raise InvalidPeriod(
         f"{text!r} is not a period: write a year (2026), a month (2026-03) or a quarter (2026-Q1)",
         field="period",

@@ -29,6 +29,7 @@ class FirmPolicyForm(forms.ModelForm):  # type: ignore[type-arg]
             "payment_terms_days",
             "invoice_number_format",
             "credit_note_number_format",
+            "budget_alert_percents",
         ]
         labels = {
             "name": "Firm name",
@@ -38,12 +39,24 @@ class FirmPolicyForm(forms.ModelForm):  # type: ignore[type-arg]
             "payment_terms_days": "Payment terms (days)",
             "invoice_number_format": "Invoice number format",
             "credit_note_number_format": "Credit note number format",
+            "budget_alert_percents": "Budget alerts at (%)",
         }
         widgets = {"address": forms.Textarea(attrs={"rows": 3})}
 
     def _post_clean(self) -> None:
         # The service validates and saves (configure_firm runs full_clean); the form only types.
         pass
+
+    def clean_budget_alert_percents(self) -> str:
+        """Refused here with the parser's message; saved in its normal form ("80,100")."""
+        from lexbill.core.budget_thresholds import format_alert_percents, parse_alert_percents
+        from lexbill.core.errors import LexbillError
+
+        try:
+            values = parse_alert_percents(self.cleaned_data.get("budget_alert_percents") or "")
+        except LexbillError as error:
+            raise forms.ValidationError(error.message) from None
+        return format_alert_percents(values)
 
 
 class UserCreateForm(forms.Form):
@@ -77,6 +90,23 @@ class UserCreateForm(forms.Form):
         return data
 
 
+class TimekeeperTargetForm(forms.Form):
+    """Change one timekeeper's annual billable-hour target (blank removes it)."""
+
+    timekeeper = forms.ModelChoiceField(queryset=Timekeeper.objects.none())
+    target_hours = forms.IntegerField(
+        label="Billable-hour target",
+        required=False,
+        min_value=1,
+        help_text="Billable hours expected in a year; blank for none.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field: Any = self.fields["timekeeper"]
+        field.queryset = Timekeeper.objects.order_by("code")
+
+
 class TimekeeperCreateForm(forms.Form):
     code = forms.CharField(label="Timekeeper ID", max_length=20)
     first_name = forms.CharField(max_length=80)
@@ -87,6 +117,12 @@ class TimekeeperCreateForm(forms.Form):
         required=False,
         label="Log-in user",
         help_text="The user whose own time this is (optional).",
+    )
+    billable_target_hours = forms.IntegerField(
+        label="Billable-hour target",
+        required=False,
+        min_value=1,
+        help_text="Billable hours expected in a year (e.g. 1800); blank for none.",
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

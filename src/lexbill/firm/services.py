@@ -105,8 +105,10 @@ def create_timekeeper(
     classification: str,
     *,
     user: User | None = None,
+    billable_target_hours: int | None = None,
 ) -> Timekeeper:
     require(actor, Action.MANAGE_FIRM)
+    _check_target(billable_target_hours)
     if classification not in Classification.values:
         raise InvalidEntry(
             f"unknown classification {classification!r}; one of {', '.join(Classification.values)}",
@@ -120,4 +122,32 @@ def create_timekeeper(
         last_name=last_name,
         classification=classification,
         user=user,
+        billable_target_hours=billable_target_hours,
     )
+
+
+# A year has 8,784 hours at most: a target above it is a typo (monthly hours in cents, say).
+MAX_TARGET_HOURS = 8784
+
+
+def _check_target(hours: int | None) -> None:
+    if hours is None:
+        return
+    if not isinstance(hours, int) or isinstance(hours, bool) or not 0 < hours <= MAX_TARGET_HOURS:
+        raise InvalidEntry(
+            f"a billable-hour target is a whole number of hours a year, 1 to {MAX_TARGET_HOURS}"
+            f" (blank for none), not {hours!r}",
+            field="billable_target_hours",
+        )
+
+
+def set_billable_target(
+    actor: User | None, timekeeper: Timekeeper, hours: int | None
+) -> Timekeeper:
+    """Change a timekeeper's annual billable-hour target (None = no target); audited like any
+    change to the firm's records, so a report's utilization can be traced to the target used."""
+    require(actor, Action.MANAGE_FIRM)
+    _check_target(hours)
+    timekeeper.billable_target_hours = hours
+    timekeeper.save(update_fields=["billable_target_hours"])
+    return timekeeper

@@ -21,7 +21,13 @@ from lexbill.billing.rates import set_rate
 from lexbill.core.errors import LexbillError, NotFound
 from lexbill.core.rates import RateLevel
 from lexbill.firm import services
-from lexbill.firm.forms import FirmPolicyForm, RateForm, TimekeeperCreateForm, UserCreateForm
+from lexbill.firm.forms import (
+    FirmPolicyForm,
+    RateForm,
+    TimekeeperCreateForm,
+    TimekeeperTargetForm,
+    UserCreateForm,
+)
 from lexbill.firm.models import Firm, Timekeeper, User
 from lexbill.firm.permissions import Action
 from lexbill.web.access import acting_user, require_action
@@ -76,8 +82,21 @@ def users(request: HttpRequest) -> HttpResponse:
 
 @require_action(Action.MANAGE_FIRM)
 def timekeepers(request: HttpRequest) -> HttpResponse:
-    form = TimekeeperCreateForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    setting_target = request.POST.get("action") == "target"
+    target_form = TimekeeperTargetForm(request.POST if setting_target else None, prefix="target")
+    form = TimekeeperCreateForm(None if setting_target else request.POST or None)
+    if setting_target and target_form.is_valid():
+        data = target_form.cleaned_data
+        try:
+            tk = services.set_billable_target(
+                acting_user(request), data["timekeeper"], data["target_hours"]
+            )
+        except LexbillError as exc:
+            add_service_error(target_form, exc)
+        else:
+            messages.success(request, f"Billable-hour target of {tk} saved.")
+            return redirect("firm:timekeepers")
+    if request.method == "POST" and not setting_target and form.is_valid():
         data = form.cleaned_data
         try:
             tk = services.create_timekeeper(
@@ -87,6 +106,7 @@ def timekeepers(request: HttpRequest) -> HttpResponse:
                 data["last_name"],
                 data["classification"],
                 user=data["user"],
+                billable_target_hours=data["billable_target_hours"],
             )
         except LexbillError as exc:
             add_service_error(form, exc)
@@ -94,7 +114,14 @@ def timekeepers(request: HttpRequest) -> HttpResponse:
             messages.success(request, f"Timekeeper {tk} created.")
             return redirect("firm:timekeepers")
     rows = Timekeeper.objects.select_related("user").order_by("code")
-    return _render(request, "firm/timekeepers.html", "timekeepers", form=form, rows=rows)
+    return _render(
+        request,
+        "firm/timekeepers.html",
+        "timekeepers",
+        form=form,
+        target_form=target_form,
+        rows=rows,
+    )
 
 
 @require_action(Action.MANAGE_RATES)

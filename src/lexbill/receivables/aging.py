@@ -63,6 +63,7 @@ class GroupBy(StrEnum):
     CLIENT = "client"
     MATTER = "matter"
     ATTORNEY = "attorney"
+    PRACTICE_AREA = "practice_area"  # for the standard collections report
 
 
 # The key and label fields of a row, as paths from an invoice.
@@ -73,6 +74,7 @@ _GROUP_FIELDS: dict[GroupBy, tuple[str, tuple[str, ...]]] = {
         "matter__responsible_attorney__code",
         ("matter__responsible_attorney__first_name", "matter__responsible_attorney__last_name"),
     ),
+    GroupBy.PRACTICE_AREA: ("matter__practice_area", ()),
 }
 
 
@@ -81,17 +83,24 @@ def group_by(value: str) -> GroupBy:
         return GroupBy(value)
     except ValueError:
         raise LexbillError(
-            f"cannot group aging by {value!r}; one of client, matter, attorney", field="by"
+            f"cannot group aging by {value!r}; one of {', '.join(GroupBy)}", field="by"
         ) from None
 
 
 @dataclass(frozen=True)
 class AgingFilters:
-    """Narrow the report: a client number, a responsible attorney's code, a currency."""
+    """Narrow the report: a client number, a responsible attorney's code, a currency.
+
+    The tuples (empty = all) narrow it to several clients, matters, responsible attorneys or
+    practice areas at once: the standard reports' filters (lexbill.reports.collections)."""
 
     client: str = ""
     attorney: str = ""
     currency: str = ""
+    clients: tuple[str, ...] = ()
+    matters: tuple[str, ...] = ()
+    attorneys: tuple[str, ...] = ()
+    practice_areas: tuple[str, ...] = ()
 
     def q(self, prefix: str = "") -> Q:
         q = Q()
@@ -101,6 +110,14 @@ class AgingFilters:
             q &= Q(**{f"{prefix}matter__responsible_attorney__code": self.attorney})
         if self.currency:
             q &= Q(**{f"{prefix}currency": self.currency.upper()})
+        if self.clients:
+            q &= Q(**{f"{prefix}client__number__in": self.clients})
+        if self.matters:
+            q &= Q(**{f"{prefix}matter__number__in": self.matters})
+        if self.attorneys:
+            q &= Q(**{f"{prefix}matter__responsible_attorney__code__in": self.attorneys})
+        if self.practice_areas:
+            q &= Q(**{f"{prefix}matter__practice_area__in": self.practice_areas})
         return q
 
 
@@ -153,7 +170,10 @@ _KEY_COLUMN = {
     GroupBy.CLIENT: "client_id",
     GroupBy.MATTER: "matter_id",
     GroupBy.ATTORNEY: "matter_id",
+    GroupBy.PRACTICE_AREA: "matter_id",
 }
+# Groupings summed by a column of the matter, joined once around the union.
+_MATTER_COLUMN = (GroupBy.ATTORNEY, GroupBy.PRACTICE_AREA)
 
 
 def _branches(as_of: date, by: GroupBy, filters: AgingFilters) -> list[QuerySet[Any]]:
@@ -198,9 +218,13 @@ def _grouped_sums(as_of: date, by: GroupBy, filters: AgingFilters) -> list[tuple
         parts.append(f"SELECT * FROM ({sql}) {quote(f'part{n}')}")
         params.extend(branch_params)
     union = " UNION ALL ".join(parts)
-    if by is GroupBy.ATTORNEY:
+    if by in _MATTER_COLUMN:
         matter = Matter._meta
-        attorney = quote(matter.get_field("responsible_attorney").column)
+        attorney = quote(
+            matter.get_field("responsible_attorney").column
+            if by is GroupBy.ATTORNEY
+            else str(matter.get_field("practice_area").column)
+        )
         sql = (
             f"SELECT m.{attorney}, u.aging_currency, u.aging_bucket, SUM(u.aging_amount) "
             f"FROM ({union}) u INNER JOIN {quote(matter.db_table)} m ON m.{quote('id')} = "
@@ -224,6 +248,8 @@ def _labels(by: GroupBy, ids: set[Any]) -> dict[Any, tuple[str, str]]:
     elif by is GroupBy.MATTER:
         rows = Matter.objects.values_list("pk", "number", "name", "client__name")
         found = {pk: (num, f"{name} ({client})") for pk, num, name, client in _only(rows, ids)}
+    elif by is GroupBy.PRACTICE_AREA:
+        found = {area: (area, area or "no practice area") for area in ids}
     else:
         rows = Timekeeper.objects.values_list("pk", "code", "first_name", "last_name")
         found = {pk: (code, f"{first} {last}") for pk, code, first, last in _only(rows, ids)}

@@ -15,6 +15,7 @@ totals equal the invoices' own totals to the cent (the tests check both ways).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -252,6 +253,8 @@ def _timekeeper_names(rows: Iterable[dict[str, Any]]) -> None:
 
 
 def build(request: ReportRequest) -> Report:
+    if not request.group_by:  # "" is the spec's first grouping, for callers other than the page
+        request = replace(request, group_by=GROUPING_CHOICES[0][0])
     by = request.group_by
     line_level = by == "timekeeper" or bool(request.filters.timekeepers)
     grouped = _by_line(request) if line_level else _by_matter_grouping(request)

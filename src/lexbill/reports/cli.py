@@ -1,7 +1,8 @@
 """``lexbill report NAME``: every standard report from the command line.
 
 One command per name in ``names.STANDARD_REPORTS``, all with the same options: a period
-(``--period 2026-Q3`` or ``--from``/``--to``), the filters (repeatable), ``--by``, and where the
+(``--period 2026-Q3`` or ``--from``/``--to``; last month when neither is given, as on the page),
+the filters (repeatable), ``--by``, and where the
 report goes: a table on the terminal, ``--json``, ``--xlsx FILE``, ``--csv FILE``, ``--pdf FILE``.
 """
 
@@ -95,8 +96,16 @@ def _run(
     filters = ReportFilters(
         tuple(clients), tuple(matters), tuple(attorneys), tuple(timekeepers), tuple(areas)
     )
+    if not (start or end or period):
+        from django.utils import timezone
+
+        from lexbill.core.periods import last_full_month
+
+        chosen = last_full_month(timezone.localdate())  # as the page does
+    else:
+        chosen = period_from(start=start, end=end, period=period)
     request = ReportRequest(
-        period=period_from(start=start, end=end, period=period),
+        period=chosen,
         filters=filters,
         group_by=spec.grouping(by),
         as_of=_date(as_of, "--as-of") if as_of else None,
@@ -130,7 +139,9 @@ def _pdf(report: object) -> bytes:
 
 
 def _print_tables(report: object) -> None:
+    from rich.markup import escape
     from rich.table import Table
+    from rich.text import Text
 
     from lexbill.cli import out
     from lexbill.reports.exports import heading
@@ -138,15 +149,16 @@ def _print_tables(report: object) -> None:
     from lexbill.reports.pdf import cell_text, figure_text
 
     assert isinstance(report, Report)
+    # Names and filters are data, not Rich markup: "Smith [/] Co" must print, not raise.
     for line in heading(report):
-        out.print(line, highlight=False)
+        out.print(line, highlight=False, markup=False)
     for f in report.figures:
-        out.print(f"{f.label}: {figure_text(f)}", highlight=False)
+        out.print(f"{f.label}: {figure_text(f)}", highlight=False, markup=False)
     for t in report.tables:
-        table = Table(*[c.title for c in t.columns], title=t.title)
+        table = Table(*[escape(c.title) for c in t.columns], title=Text(t.title))
         for row in [*t.rows, *t.totals]:
             currency = str(row.get("currency") or "")
-            table.add_row(*[cell_text(row.get(c.key), c.type, currency) for c in t.columns])
+            table.add_row(*[Text(cell_text(row.get(c.key), c.type, currency)) for c in t.columns])
         out.print(table)
 
 

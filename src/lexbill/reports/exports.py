@@ -44,11 +44,18 @@ def _money_columns(table: Table) -> list[Column]:
 
 def _summary_sheet(report: Report) -> Sheet:
     """The headline figures, each in the column of its type so Excel formats it as a number."""
-    kinds = {ColumnType.MONEY: "money", ColumnType.PERCENT: "percent", ColumnType.TEXT: "text"}
+    kinds = {
+        ColumnType.MONEY: "money",
+        ColumnType.PERCENT: "percent",
+        ColumnType.TEXT: "text",
+        ColumnType.DATE: "text",  # a date figure is read, not added up: its ISO text
+        ColumnType.DATETIME: "text",
+    }
     rows = []
     for f in report.figures:
         row: dict[str, Any] = {"label": f.label, "currency": f.currency}
-        row[kinds.get(f.type, "number")] = f.value
+        value: Any = f.value
+        row[kinds.get(f.type, "number")] = value.isoformat() if isinstance(value, date) else value
         rows.append(row)
     return Sheet(
         title="Summary",
@@ -69,7 +76,7 @@ def _summary_sheet(report: Report) -> Sheet:
 def xlsx_bytes(report: Report) -> bytes:
     sheets = [_summary_sheet(report)]
     for table in report.tables:
-        totals = table.totals
+        totals = _labelled_totals(table)
         sheets.append(
             Sheet(
                 title=table.title,
@@ -82,6 +89,15 @@ def xlsx_bytes(report: Report) -> bytes:
             )
         )
     return workbook_bytes(sheets)
+
+
+def _labelled_totals(table: Table) -> list[dict[str, Any]]:
+    """Totals rows whose first cell is blank get the sheet's "Total" label, as on the page and
+    in the CSV (a blank string would otherwise be written as an empty cell)."""
+    if not table.columns:
+        return list(table.totals)
+    first = table.columns[0].key
+    return [{**t, first: None} if t.get(first) in (None, "") else dict(t) for t in table.totals]
 
 
 def _first_currency(table: Table) -> str:

@@ -58,6 +58,21 @@ def check_filters(filters: ReportFilters) -> None:
         missing = [v for v in values if v not in known]
         if missing:
             raise LexbillError(f"no {field} {', '.join(missing)}", field=field)
+    if filters.practice_areas:
+        # free text on the matter: a typo is refused like an unknown client, and the message
+        # lists the areas there are
+        areas = set(
+            Matter.objects.exclude(practice_area="")
+            .values_list("practice_area", flat=True)
+            .distinct()
+        )
+        missing = [v for v in filters.practice_areas if v not in areas]
+        if missing:
+            known_areas = ", ".join(sorted(areas)) or "none yet"
+            raise LexbillError(
+                f"no practice area {', '.join(missing)} (the practice areas are: {known_areas})",
+                field="practice_area",
+            )
 
 
 @dataclass(frozen=True)

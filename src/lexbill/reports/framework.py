@@ -80,9 +80,10 @@ class Table:
     key: str
     title: str
     columns: list[Column]
-    rows: list[dict[str, Any]]
+    rows: Sequence[dict[str, Any]]  # a list, or rows read lazily (the audit extract's million)
     totals: list[dict[str, Any]] = field(default_factory=list)
     link_key: str = ""  # a row key holding a URL to drill down to, if any
+    page_rows: int = 0  # >0: the page shows only the first N rows; downloads hold them all
 
     def column(self, key: str) -> Column:
         return next(c for c in self.columns if c.key == key)

@@ -50,8 +50,11 @@ def _cells(row: dict[str, Any], columns: list[Column]) -> list[dict[str, Any]]:
     ]
 
 
-def report_context(report: Report) -> dict[str, Any]:
-    """The report with every value already text: what the page and the PDF print."""
+def report_context(report: Report, *, page: bool = False) -> dict[str, Any]:
+    """The report with every value already text: what the page and the PDF print.
+
+    On the ``page``, a table with ``page_rows`` shows only its first rows (a browser cannot
+    draw a million); the PDF and the other downloads always hold every row."""
     from lexbill.firm.services import get_firm
 
     tables = []
@@ -62,9 +65,15 @@ def report_context(report: Report) -> dict[str, Any]:
             if cells and not cells[0]["text"]:
                 cells[0] = {"text": "Total", "num": False}
             totals.append(cells)
+        shown = table.rows
+        hidden = 0
+        if page and table.page_rows and len(shown) > table.page_rows:
+            shown, hidden = shown[: table.page_rows], len(shown) - table.page_rows
         tables.append(
             {
                 "key": table.key,
+                "count": len(table.rows),
+                "hidden": hidden,
                 "title": table.title,
                 "columns": [
                     {"title": c.title, "num": c.type != ColumnType.TEXT} for c in table.columns
@@ -74,7 +83,7 @@ def report_context(report: Report) -> dict[str, Any]:
                         "cells": _cells(row, table.columns),
                         "url": row.get(table.link_key) if table.link_key else "",
                     }
-                    for row in table.rows
+                    for row in shown
                 ],
                 "totals": totals,
                 "wide": len(table.columns) > 7,

@@ -76,6 +76,6 @@ def report_page(request: HttpRequest, name: str) -> HttpResponse:
         "query": query.urlencode(),
         "charts": [chart.as_json() for chart in report.charts] if report else [],
         "chart_scripts": chart_scripts(report.charts if report else []),
-        **(report_context(report) if report else {}),
+        **(report_context(report, page=True) if report else {}),
     }
     return render(request, "reports/report.html", context)

@@ -7,8 +7,24 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from lexbill.billing.models import Invoice
+from lexbill.clients.models import Matter
 from lexbill.firm.models import Role, User
+from lexbill.reports.budgets import BudgetUse, budget_alerts
+from lexbill.reports.views import chart_scripts
 from lexbill.web import dashboard
+from lexbill.web.dashboard_charts import dashboard_charts, may_see_charts
+
+BUDGET_ALERT_LIMIT = 10
+
+
+def _budget_alerts_for(user: User) -> list[BudgetUse]:
+    """Who sees firm-wide money (the billing office, as for the charts) sees every matter's
+    alerts; an attorney those of the matters they are responsible for."""
+    if may_see_charts(user):
+        return budget_alerts()
+    if user.role == Role.ATTORNEY:
+        return budget_alerts(Matter.objects.filter(responsible_attorney__user=user))
+    return []
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -19,6 +35,8 @@ def home(request: HttpRequest) -> HttpResponse:
     wip_rows, wip_total = dashboard.wip_by_matter(today)
     overdue, overdue_count = dashboard.overdue_page(today)
     trust_due = dashboard.trust_months_to_reconcile(user, today)
+    charts = dashboard_charts(user, today, wip_total)  # only for who sees firm-wide money
+    alerts = _budget_alerts_for(user)  # issue 8: budgets past a firm threshold
     return render(
         request,
         "web/home.html",
@@ -36,6 +54,10 @@ def home(request: HttpRequest) -> HttpResponse:
             "months": dashboard.billed_and_collected(today),
             "trust_due": trust_due[: dashboard.TRUST_REMINDER_LIMIT],
             "trust_due_count": len(trust_due),
+            "charts": [chart.as_json() for chart in charts],
+            "chart_scripts": chart_scripts(charts),
+            "budget_alerts": alerts[:BUDGET_ALERT_LIMIT],
+            "budget_alerts_more": max(len(alerts) - BUDGET_ALERT_LIMIT, 0),
         },
     )
 
