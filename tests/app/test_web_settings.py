@@ -30,6 +30,7 @@ POLICY = {
     "payment_terms_days": "45",
     "invoice_number_format": "INV-{year}-{seq:04d}",
     "credit_note_number_format": "CN-{year}-{seq:05d}",
+    "budget_alert_percents": "75, 100",
 }
 
 
@@ -48,6 +49,7 @@ def test_the_administrator_changes_the_firm_policy(small_firm: Any) -> None:
     )
     assert firm.invoice_number_format == "INV-{year}-{seq:04d}"
     assert firm.address == "2 Court Sq"
+    assert firm.budget_alert_percents == "75,100"
     assert AuditRecord.objects.filter(
         model="firm.Firm", action="update", actor=small_firm.alice, channel="web"
     ).exists()

@@ -61,8 +61,13 @@ def test_one_payment_pays_two_invoices_leaves_credit_and_a_dispute_stops_the_rem
     page.get_by_label("Amount").press("Tab")
     allocation = page.locator(f'input[name="alloc-{third.number}"]')
     expect(allocation).to_have_value(str(credit_left))  # oldest first would spend the rest on it
+    # The client and amount changes each re-render the allocations (htmx): let every response
+    # land before typing, or a late one can put the pre-filled amount back over the typed 0.
+    page.wait_for_load_state("networkidle")
     allocation.fill("0")
     allocation.press("Tab")
+    page.wait_for_load_state("networkidle")
+    expect(allocation).to_have_value("0")
     expect(page.get_by_test_id("unapplied")).to_contain_text(f"{credit_left:,}")
     page.get_by_label("Method").select_option("wire")
     page.get_by_label("Reference").fill("WIRE 88121")
