@@ -14,7 +14,6 @@ totals equal the invoices' own totals to the cent (the tests check both ways).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
@@ -25,11 +24,12 @@ from django.db.models.functions import Coalesce, TruncMonth
 
 from lexbill.billing.models import CreditNote, CreditNoteLine, Invoice, InvoiceLine, LineKind
 from lexbill.fields import FixedDecimalField
-from lexbill.firm.models import Timekeeper
 from lexbill.formats.spreadsheet import Column
 from lexbill.reports.filters import (
     GROUPING_CHOICES,
     MATTER_GROUPINGS,
+    NO_TIMEKEEPER,
+    fill_timekeeper_names,
     label_of,
     matter_q,
     prefixed,
@@ -49,7 +49,6 @@ from lexbill.reports.registry import register
 
 NAME = "billed"
 MONEY_KEYS = ("fees", "expenses", "adjustments", "tax", "total", "credited", "net")
-NO_TIMEKEEPER = "—"
 _MONEY = FixedDecimalField(places=2)
 _ZERO = Value(0, output_field=_MONEY)
 
@@ -240,18 +239,6 @@ def _add_unattributed_credits(
         row["credited"] += r["credited_"]
 
 
-def _timekeeper_names(rows: Iterable[dict[str, Any]]) -> None:
-    """A code's current name where the line's frozen name is missing."""
-    codes = {r["key"] for r in rows if not r["name"] and r["key"] != NO_TIMEKEEPER}
-    names = {
-        tk.code: tk.name
-        for tk in Timekeeper.objects.filter(code__in=codes).only("code", "first_name", "last_name")
-    }
-    for r in rows:
-        if not r["name"]:
-            r["name"] = names.get(r["key"], "no timekeeper" if r["key"] == NO_TIMEKEEPER else "")
-
-
 def build(request: ReportRequest) -> Report:
     if not request.group_by:  # "" is the spec's first grouping, for callers other than the page
         request = replace(request, group_by=GROUPING_CHOICES[0][0])
@@ -264,7 +251,7 @@ def build(request: ReportRequest) -> Report:
     for r in rows:
         r["net"] = r["total"] - r["credited"]
     if by == "timekeeper":
-        _timekeeper_names(rows)
+        fill_timekeeper_names(rows)
     totals: dict[str, dict[str, Any]] = {}
     for r in rows:
         t = totals.setdefault(r["currency"], _row("", "", r["currency"]))

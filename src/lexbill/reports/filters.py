@@ -8,7 +8,9 @@ not silently give an empty report that looks like "nothing billed").
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Q
 
@@ -114,6 +116,23 @@ def prefixed(grouping: Grouping, matter: str) -> tuple[str, tuple[str, ...]]:
         f"{matter}__{grouping.key_path}",
         tuple(f"{matter}__{path}" for path in grouping.label_paths),
     )
+
+
+NO_TIMEKEEPER = "—"  # the key of the row for lines, credits and write-offs naming no timekeeper
+
+
+def fill_timekeeper_names(rows: Iterable[dict[str, Any]]) -> None:
+    """Name each timekeeper row whose frozen name is missing, by the code's current name (one
+    query for all of them); the no-timekeeper row reads "no timekeeper"."""
+    rows = list(rows)
+    codes = {r["key"] for r in rows if not r["name"] and r["key"] != NO_TIMEKEEPER}
+    names = {
+        tk.code: tk.name
+        for tk in Timekeeper.objects.filter(code__in=codes).only("code", "first_name", "last_name")
+    }
+    for r in rows:
+        if not r["name"]:
+            r["name"] = names.get(r["key"], "no timekeeper" if r["key"] == NO_TIMEKEEPER else "")
 
 
 def label_of(values: tuple[object, ...]) -> str:

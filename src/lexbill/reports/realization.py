@@ -34,7 +34,14 @@ from lexbill.formats.spreadsheet import Column
 from lexbill.receivables.models import PaymentAllocation
 from lexbill.reports import billed
 from lexbill.reports.collections import collected_by
-from lexbill.reports.filters import MATTER_GROUPINGS, label_of, matter_q, timekeeper_q
+from lexbill.reports.filters import (
+    MATTER_GROUPINGS,
+    NO_TIMEKEEPER,
+    fill_timekeeper_names,
+    label_of,
+    matter_q,
+    timekeeper_q,
+)
 from lexbill.reports.framework import (
     Chart,
     Dataset,
@@ -49,7 +56,7 @@ from lexbill.reports.framework import (
 from lexbill.reports.registry import register
 
 NAME = "realization"
-NONE = billed.NO_TIMEKEEPER
+NONE = NO_TIMEKEEPER
 GROUPINGS: tuple[tuple[str, str], ...] = (
     ("timekeeper", "Timekeeper"),
     ("client", "Client"),
@@ -267,7 +274,7 @@ def build(request: ReportRequest) -> Report:
         row["net"] += b["net"]
         row["name"] = row["name"] or b["name"]
     if by_tk:
-        _names(rows.values())
+        fill_timekeeper_names(rows.values())
     ordered = sorted(
         (_finish(r) for r in rows.values()),
         key=lambda r: (r["currency"], -r["standard_c"], -r["net"], r["key"]),
@@ -354,19 +361,6 @@ def build(request: ReportRequest) -> Report:
         charts=_charts(ordered),
         notes=notes,
     )
-
-
-def _names(rows: Any) -> None:
-    missing = {r["key"] for r in rows if not r["name"] and r["key"] != NONE}
-    names = {
-        tk.code: tk.name
-        for tk in Timekeeper.objects.filter(code__in=missing).only(
-            "code", "first_name", "last_name"
-        )
-    }
-    for r in rows:
-        if not r["name"]:
-            r["name"] = names.get(r["key"], "no timekeeper" if r["key"] == NONE else "")
 
 
 def _charts(rows: list[dict[str, Any]]) -> list[Chart]:

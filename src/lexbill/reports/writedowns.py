@@ -27,10 +27,15 @@ from django.db.models.functions import Coalesce
 from lexbill.billing.models import CreditNote, CreditNoteLine, InvoiceLine, LineKind
 from lexbill.clients.models import Matter
 from lexbill.fields import FixedDecimalField
-from lexbill.firm.models import Timekeeper
 from lexbill.formats.spreadsheet import Column
 from lexbill.receivables.models import AdjustmentKind, AdjustmentReason, WriteOff
-from lexbill.reports.filters import label_of, matter_q, timekeeper_q
+from lexbill.reports.filters import (
+    NO_TIMEKEEPER,
+    fill_timekeeper_names,
+    label_of,
+    matter_q,
+    timekeeper_q,
+)
 from lexbill.reports.framework import (
     Chart,
     Dataset,
@@ -44,7 +49,6 @@ from lexbill.reports.framework import (
 from lexbill.reports.registry import register
 
 NAME = "write-downs"
-NO_TIMEKEEPER = "—"
 KINDS: tuple[tuple[str, str], ...] = (
     ("write_downs", "Line write-downs"),
     ("no_charge", "No charge"),
@@ -267,20 +271,9 @@ def rows_by(by: str, facts: list[Fact], reasons: dict[str, str]) -> list[dict[st
     for row in result:
         row["forgone"] = sum((row[k] for k in FORGONE), Decimal("0.00"))
     if by == "timekeeper":
-        _timekeeper_names(result)
+        fill_timekeeper_names(result)
     result.sort(key=lambda r: (r["currency"], -r["forgone"], str(r["key"])))
     return result
-
-
-def _timekeeper_names(rows: list[dict[str, Any]]) -> None:
-    codes = {r["key"] for r in rows if not r["name"] and r["key"] != NO_TIMEKEEPER}
-    names = {
-        tk.code: tk.name
-        for tk in Timekeeper.objects.filter(code__in=codes).only("code", "first_name", "last_name")
-    }
-    for r in rows:
-        if not r["name"]:
-            r["name"] = names.get(r["key"], "no timekeeper" if r["key"] == NO_TIMEKEEPER else "")
 
 
 def _totals(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
