@@ -46,9 +46,8 @@ def report_page(request: HttpRequest, name: str) -> HttpResponse:
         spec = report_spec(name)
     except LexbillError:
         raise Http404(f"no report {name}") from None
-    form = ReportForm(spec, request.GET or None, today=timezone.localdate())
-    if not request.GET:
-        form = ReportForm(spec, {}, today=timezone.localdate())
+    # always bound: with nothing chosen the form's defaults (last month) give a report at once
+    form = ReportForm(spec, request.GET, today=timezone.localdate())
     report = None
     if form.is_valid():
         try:
