@@ -62,6 +62,9 @@ INSTALLED_APPS = [
     "lexbill.latecharges",
     "lexbill.trust",
     "lexbill.reports",
+    "lexbill.api",
+    "lexbill.imports",
+    "lexbill.exports",
     "lexbill.web",
     "axes",
 ]
@@ -73,6 +76,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "lexbill.api.middleware.ApiTokenMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",

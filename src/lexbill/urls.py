@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 
+from lexbill.api.urls import api_urls
 from lexbill.web import views
 from lexbill.web.forms import LogInForm
 
@@ -33,5 +34,8 @@ urlpatterns = [
     path("", include("lexbill.latecharges.urls")),
     path("", include("lexbill.trust.urls")),
     path("", include("lexbill.reports.urls")),
+    path("", include("lexbill.imports.urls")),
+    path("", include("lexbill.exports.urls")),
+    path("api/", api_urls()),
     path("admin/", admin.site.urls),
 ]

@@ -15,5 +15,7 @@ class AuditActorMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = request.user if request.user.is_authenticated else None
-        with acting_as(user, "web"):
+        # ApiTokenMiddleware marks requests that arrived with a personal API token
+        via = "api" if getattr(request, "api_token", None) is not None else "web"
+        with acting_as(user, via):
             return self.get_response(request)

@@ -43,6 +43,8 @@ class Action(StrEnum):
     RECONCILE_TRUST = "import and match trust bank statements"
     SIGN_OFF_RECONCILIATION = "sign off a trust reconciliation"
     MANAGE_TRUST_ACCOUNTS = "manage trust accounts and the trust policy"
+    IMPORT_DATA = "import clients, matters, timekeepers, rates, time and expenses"
+    EXPORT_FIRM_DATA = "export all of the firm's data"
 
 
 _ALL = set(Role)
@@ -84,6 +86,10 @@ ALLOWED: dict[Action, set[Role]] = {
     Action.RECONCILE_TRUST: {Role.SPECIALIST, Role.COORDINATOR, Role.ADMINISTRATOR},
     Action.SIGN_OFF_RECONCILIATION: {Role.COORDINATOR, Role.ADMINISTRATOR},
     Action.MANAGE_TRUST_ACCOUNTS: {Role.COORDINATOR, Role.ADMINISTRATOR},
+    # moving a firm in (years of history) and out (everything, every client): the people who
+    # answer for the firm's data as a whole, not each clerk
+    Action.IMPORT_DATA: {Role.COORDINATOR, Role.ADMINISTRATOR},
+    Action.EXPORT_FIRM_DATA: {Role.COORDINATOR, Role.ADMINISTRATOR},
 }
 
 
