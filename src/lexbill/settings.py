@@ -193,3 +193,6 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LEXBILL_LOG_LEVEL", "WARNING")},
 }
+
+# The JSON API (lexbill.api): list pages are ?limit=&offset=, 100 items by default, 500 at most.
+NINJA_PAGINATION_MAX_LIMIT = 500
