@@ -1738,6 +1738,8 @@ def _register_app_commands() -> None:
     """Each app keeps its commands in its own cli module; they join the main command here."""
     from lexbill.banking.cli import app as bank_app
     from lexbill.disputes.cli import app as dispute_app
+    from lexbill.exports.cli import app as export_app
+    from lexbill.imports.cli import import_command
     from lexbill.latecharges.cli import app as late_charges_app
     from lexbill.plans.cli import app as plan_app
     from lexbill.receivables.cli import report_app, statement_command
@@ -1749,12 +1751,14 @@ def _register_app_commands() -> None:
 
     app.add_typer(bank_app, name="bank")
     app.add_typer(dispute_app, name="dispute")
+    app.add_typer(export_app, name="export")
     app.add_typer(late_charges_app, name="late-charges")
     app.add_typer(plan_app, name="plan")
     app.add_typer(reminders_app, name="reminders")
     app.add_typer(report_app, name="report")
     app.add_typer(trust_app, name="trust")
     app.command("statement")(statement_command)
+    app.command("import")(import_command)
 
 
 _register_app_commands()

@@ -129,6 +129,14 @@ ROLE_TABLE: dict[str, Action | frozenset[Role]] = {
     "trust:report-refused": Action.VIEW_TRUST,
     "reports:index": Action.VIEW_REPORTS,
     "reports:report": Action.VIEW_REPORTS,
+    "exports:home": Action.EXPORT_FIRM_DATA,
+    "exports:archive": Action.EXPORT_FIRM_DATA,
+    "exports:workbook": Action.EXPORT_FIRM_DATA,
+    "imports:home": Action.IMPORT_DATA,
+    "imports:mapping": Action.IMPORT_DATA,
+    "imports:batch": Action.IMPORT_DATA,
+    "imports:commit": Action.IMPORT_DATA,
+    "imports:check": Action.IMPORT_DATA,
 }
 
 # Dummy values for path converters: the page need not find anything, only answer.

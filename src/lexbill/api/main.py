@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from ninja import NinjaAPI
 
 from lexbill.api.auth import PersonalToken
+from lexbill.api.openapi import LexbillNinjaAPI
 from lexbill.api.problems import install_problem_handlers
 from lexbill.api.routers import billing, clients, entries, firm, me, receivables
 
-api = NinjaAPI(
+api = LexbillNinjaAPI(
     title="Lexbill API",
     version="1",
     description=(

@@ -11,8 +11,9 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
+from ninja import Schema
 from ninja.pagination import LimitOffsetPagination
-from pydantic import BeforeValidator, PlainSerializer
+from pydantic import BeforeValidator, Field, PlainSerializer
 
 
 def _exact_decimal(value: Any) -> Decimal:
@@ -44,8 +45,17 @@ DecimalOut = Annotated[Decimal, PlainSerializer(lambda v: str(v), return_type=st
 """A money amount, rate or quantity in a response: always a decimal string."""
 
 
+MAX_PAGE = 500
+MAX_OFFSET = 10**12
+"""Far beyond any list; bounded because an offset past a 64-bit integer fails in the database."""
+
+
 class Page(LimitOffsetPagination):
     """``?limit=&offset=`` → ``{"items": [...], "count": N}``; at most 500 items a page."""
 
+    class Input(Schema):
+        limit: int = Field(100, ge=1, le=MAX_PAGE)
+        offset: int = Field(0, ge=0, le=MAX_OFFSET)
+
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(max_limit=500, **kwargs)
+        super().__init__(max_limit=MAX_PAGE, **kwargs)

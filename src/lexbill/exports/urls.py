@@ -1,3 +1,11 @@
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from lexbill.exports import views
+
+app_name = "exports"
+
+urlpatterns = [
+    path("export/", views.home, name="home"),
+    path("export/archive.zip", views.archive, name="archive"),
+    path("export/workbook.xlsx", views.workbook, name="workbook"),
+]

@@ -21,9 +21,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import F, QuerySet, Sum
+from django.db.models import BigIntegerField, F, QuerySet, Sum
 
-from lexbill.billing.models import InvoiceLine, LineKind
+from lexbill.billing.models import Invoice, InvoiceLine, LineKind
 from lexbill.billing.rates import rate_rows
 from lexbill.clients.models import Matter
 from lexbill.core.money import minor_unit_places
@@ -32,7 +32,7 @@ from lexbill.core.standard_rates import standard_intervals
 from lexbill.firm.models import Timekeeper
 from lexbill.formats.spreadsheet import Column
 from lexbill.receivables.models import PaymentAllocation
-from lexbill.reports import billed
+from lexbill.reports import billed, temp_tables
 from lexbill.reports.collections import collected_by
 from lexbill.reports.filters import (
     MATTER_GROUPINGS,
@@ -97,18 +97,20 @@ def _load_standard_rates() -> None:
                 10 ** (2 - places),
             )
         )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"CREATE TEMP TABLE IF NOT EXISTS {_TEMP} (tk_code VARCHAR(20), currency VARCHAR(3), "
-            "valid_from DATE, valid_to DATE, rate2 BIGINT, scale BIGINT, back BIGINT)"
-        )
-        index = f"temp.{_TEMP}_key" if sqlite else f"{_TEMP}_key"
-        cursor.execute(
-            f"CREATE INDEX IF NOT EXISTS {index} ON {_TEMP} (tk_code, currency, valid_from)"
-        )
-        cursor.execute(f"DELETE FROM {_TEMP}")
-        if rows:
-            cursor.executemany(f"INSERT INTO {_TEMP} VALUES (%s, %s, %s, %s, %s, %s, %s)", rows)
+    temp_tables.fill(
+        _TEMP,
+        (
+            ("tk_code", "VARCHAR(20)"),
+            ("currency", "VARCHAR(3)"),
+            ("valid_from", "DATE"),
+            ("valid_to", "DATE"),
+            ("rate2", "BIGINT"),
+            ("scale", "BIGINT"),
+            ("back", "BIGINT"),
+        ),
+        ("tk_code", "currency", "valid_from"),
+        rows,
+    )
 
 
 def _time_lines(request: ReportRequest) -> QuerySet[Any]:
@@ -122,9 +124,11 @@ def _time_lines(request: ReportRequest) -> QuerySet[Any]:
     ).order_by()
 
 
-def _worked(request: ReportRequest) -> list[tuple[Any, ...]]:
-    """(matter id, timekeeper code, currency, minutes, billed time, standard cents,
-    unpriced lines, unpriced minutes): one grouped scan of the period's time lines."""
+def _worked(request: ReportRequest, by_tk: bool) -> list[tuple[Any, ...]]:
+    """(matter id or 0, timekeeper code or "", currency, minutes, billed time, standard cents,
+    unpriced lines, unpriced minutes): one grouped scan of the period's time lines, grouped by
+    timekeeper or by matter, not both (by both, a year is ~170,000 groups to fetch and fold in
+    Python; by either, at most 20,000)."""
     _load_standard_rates()
     inner = (
         _time_lines(request)
@@ -142,14 +146,15 @@ def _worked(request: ReportRequest) -> list[tuple[Any, ...]]:
     # minutes × rate (scaled by 100) / 60 in the currency's minor unit, half-up per line:
     # floor((2·min·rate2·10^p + 6000) / 12000), then back to hundredths.
     priced = "(2 * x.mi_ * s.rate2 * s.scale + 6000) / 12000 * s.back"
+    key = "0, x.tk_" if by_tk else "x.m_, ''"
     query = (
-        "SELECT x.m_, x.tk_, x.c_, SUM(x.mi_), SUM(x.t_), "
+        f"SELECT {key}, x.c_, SUM(x.mi_), SUM(x.t_), "
         f"SUM(CASE WHEN s.tk_code IS NULL THEN 0 ELSE {priced} END), "
         "SUM(CASE WHEN s.tk_code IS NULL THEN 1 ELSE 0 END), "
         "SUM(CASE WHEN s.tk_code IS NULL THEN x.mi_ ELSE 0 END) "
         f"FROM ({sql}) x LEFT JOIN {_TEMP} s ON s.tk_code = x.tk_ AND s.currency = x.c_ "
         "AND s.valid_from <= x.d_ AND x.d_ < s.valid_to "
-        "GROUP BY x.m_, x.tk_, x.c_"
+        f"GROUP BY {'x.tk_' if by_tk else 'x.m_'}, x.c_"
     )
     with connection.cursor() as cursor:
         cursor.execute(query, params)
@@ -165,17 +170,21 @@ def _collected_by_timekeeper(request: ReportRequest) -> dict[tuple[int, str, str
     over its timekeepers by their line totals (the "no timekeeper" row for lines with none)."""
     per_invoice = collected_by(request, "id")
     weights: dict[int, dict[str, int]] = defaultdict(dict)
-    matter_of: dict[int, int] = {}
     p = request.period
-    paid = PaymentAllocation.objects.filter(applied_on__gte=p.start, applied_on__lte=p.end)
-    for r in (
-        InvoiceLine.objects.filter(invoice__in=paid.values("invoice_id"))
+    paid = PaymentAllocation.objects.filter(applied_on__gte=p.start, applied_on__lte=p.end).values(
+        "invoice_id"
+    )
+    matter_of = dict(Invoice.objects.filter(pk__in=paid).order_by().values_list("pk", "matter_id"))
+    # The weights as whole cents straight from the column (a FixedDecimalField of two places
+    # holds hundredths as an integer): a year is ~90,000 (invoice, timekeeper) sums, and
+    # neither the invoice join nor a Decimal per sum is needed to share by them.
+    for invoice_id, code, cents in (
+        InvoiceLine.objects.filter(invoice_id__in=paid)
         .order_by()
-        .values("invoice_id", "invoice__matter_id", "timekeeper_code")
-        .annotate(w=Sum("total"))
+        .values_list("invoice_id", "timekeeper_code")
+        .annotate(w=Sum("total", output_field=BigIntegerField()))
     ):
-        weights[r["invoice_id"]][r["timekeeper_code"] or NONE] = _cents(r["w"])
-        matter_of[r["invoice_id"]] = r["invoice__matter_id"]
+        weights[invoice_id][code or NONE] = int(cents)
     wanted = set(request.filters.timekeepers)
     result: dict[tuple[int, str, str], int] = defaultdict(int)
     for (invoice_id, currency), amount in per_invoice.items():
@@ -194,9 +203,10 @@ def _matter_keys(by: str, matter_ids: set[int]) -> dict[int, tuple[str, str]]:
             r[grouping.key_path] or NONE,
             label_of(tuple(r[path] for path in grouping.label_paths)),
         )
-        for r in Matter.objects.filter(pk__in=matter_ids).values(
-            "pk", grouping.key_path, *grouping.label_paths
-        )
+        # most matters when unfiltered: read them all rather than bind 20,000 ids
+        for r in (
+            Matter.objects.filter(pk__in=matter_ids) if len(matter_ids) < 1000 else Matter.objects
+        ).values("pk", grouping.key_path, *grouping.label_paths)
     }
 
 
@@ -239,7 +249,7 @@ def build(request: ReportRequest) -> Report:
         request = replace(request, group_by=GROUPINGS[0][0])
     by = request.group_by
     by_tk = by == "timekeeper"
-    worked = _worked(request)
+    worked = _worked(request, by_tk)
     if by_tk or request.filters.timekeepers:
         collected_tk = _collected_by_timekeeper(request)
         collected = [(m, code, c, v) for (m, code, c), v in collected_tk.items()]
@@ -258,7 +268,9 @@ def build(request: ReportRequest) -> Report:
     rows: dict[tuple[str, str], dict[str, Any]] = {}
     for m, code, currency, minutes, fees, standard, unpriced, unpriced_min in worked:
         key, name = key_of(m, code)
-        row = rows.setdefault((key, currency), _blank(key, name, currency))
+        row = rows.get((key, currency)) or rows.setdefault(
+            (key, currency), _blank(key, name, currency)
+        )
         row["minutes"] += minutes or 0
         row["fees_c"] += int(fees or 0)
         row["standard_c"] += int(standard or 0)
@@ -266,7 +278,10 @@ def build(request: ReportRequest) -> Report:
         row["unpriced_minutes"] += int(unpriced_min or 0)
     for m, code, currency, cents in collected:
         key, name = key_of(m, code)
-        rows.setdefault((key, currency), _blank(key, name, currency))["collected_c"] += cents
+        row = rows.get((key, currency)) or rows.setdefault(
+            (key, currency), _blank(key, name, currency)
+        )
+        row["collected_c"] += cents
     billed_report = billed.build(replace(request, as_of=None))
     for b in billed_report.table("billed").rows:
         key = str(b["key"] or NONE)

@@ -9,6 +9,16 @@ per entry; no-charge work counts its hours at no value. Like the dashboard, the 
 in SQL grouped by matter (and timekeeper); the rates are cut into (matter, timekeeper) intervals
 in Python from the rate rows, written to a temporary table and joined in the one grouped query
 that prices each entry in integer arithmetic.
+
+Performance (bench/reports.py, a million entries, a third of them in WIP): the entries still
+open and those billed later are read as two parts of a ``UNION ALL``, so "billed later" is a
+top-level ``IN`` each engine turns into a semi-join (inside an ``OR`` PostgreSQL would probe a
+subplan per row, and a later-invoice set larger than ``work_mem`` is not hashed). The rate table
+is ``ANALYZE``d once filled: PostgreSQL never analyzes a temporary table by itself and, guessing
+it at one row, joined it by nested loop (33 s instead of 0.7 s). On SQLite the unfiltered read is
+a plain table scan (``NOT INDEXED``): grouped by matter, the planner otherwise walks the
+(matter, work date) index and fetches a third of the table's rows in random order (2–4 s instead
+of 0.5 s); a report narrowed by a filter keeps the planner's index.
 """
 
 from __future__ import annotations
@@ -16,7 +26,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import connection
 from django.db.models import F, Q, QuerySet
@@ -30,6 +40,7 @@ from lexbill.core.standard_rates import WorkKey, agreed_intervals, standard_inte
 from lexbill.entries.models import Billable, BillingState, Expense, TimeEntry
 from lexbill.firm.models import Timekeeper
 from lexbill.formats.spreadsheet import Column
+from lexbill.reports import temp_tables
 from lexbill.reports.filters import MATTER_GROUPINGS, label_of, matter_q, timekeeper_q
 from lexbill.reports.framework import (
     Chart,
@@ -61,40 +72,65 @@ AGE_BUCKETS: tuple[tuple[str, str, int, int | None], ...] = (
     ("a181", "Over 180 days", 181, None),
 )
 _TEMP = "lexbill_wip_rate"
+_AGREED = "lexbill_wip_agreed"  # the matters priced by (matter, timekeeper) intervals
 _HUNDREDTH = Decimal("0.01")
 _OPEN = (BillingState.UNBILLED, BillingState.PREBILLED)
+M = TypeVar("M", TimeEntry, Expense)
 
 
-def _in_wip(request: ReportRequest, model: type[TimeEntry] | type[Expense], day: str) -> Q:
+def _wip_parts(request: ReportRequest, model: type[M], day: str) -> list[QuerySet[M]]:
+    """The entries (or expenses) in WIP on the as-of date, as disjoint parts: those still open
+    (unbilled or on a pre-bill), and, when there are invoices issued after the date, those
+    billed on one of them. Each part's conditions are all top-level (see the module's note)."""
     on = request.on
-    q = Q(state__in=_OPEN)
+    base = (
+        model._default_manager.filter(
+            matter_q(request.filters, "matter"),
+            timekeeper_q(request.filters, "timekeeper__code"),
+            **{f"{day}__lte": on},
+        )
+        .exclude(billable=Billable.NON_BILLABLE)
+        .order_by()
+    )
+    parts = [base.filter(state__in=_OPEN)]
     if Invoice.objects.filter(issued_on__gt=on).exists():
-        later = InvoiceLine.objects.filter(invoice__issued_on__gt=on)
         column = "time_entry_id" if model is TimeEntry else "expense_id"
-        q |= Q(state=BillingState.BILLED, pk__in=later.exclude(**{column: None}).values(column))
-    return q & Q(**{f"{day}__lte": on})
+        later = (
+            InvoiceLine.objects.filter(invoice__issued_on__gt=on, **{f"{column}__isnull": False})
+            .order_by()
+            .values(column)
+        )
+        parts.append(base.filter(state=BillingState.BILLED, pk__in=later))
+    return parts
 
 
-def _time(request: ReportRequest) -> QuerySet[TimeEntry]:
-    return TimeEntry.objects.filter(
-        _in_wip(request, TimeEntry, "work_date"),
-        matter_q(request.filters, "matter"),
-        timekeeper_q(request.filters, "timekeeper__code"),
-    ).exclude(billable=Billable.NON_BILLABLE)
+def _union_sql(parts: list[QuerySet[Any]], scan: bool = False) -> tuple[str, list[Any]]:
+    """The parts' SQL as one ``UNION ALL`` (they are disjoint by state). ``scan``: on SQLite, read
+    the first part's table start to end (``NOT INDEXED``) rather than through an index."""
+    sqls, params = [], []
+    for i, part in enumerate(parts):
+        sql, part_params = part.query.sql_with_params()
+        if scan and i == 0 and connection.vendor == "sqlite":
+            table = f'FROM "{part.model._meta.db_table}"'
+            sql = sql.replace(table, f"{table} NOT INDEXED", 1)
+        sqls.append(sql)
+        params += part_params
+    return " UNION ALL ".join(sqls), params
 
 
-def _expenses(request: ReportRequest) -> QuerySet[Expense]:
-    return Expense.objects.filter(
-        _in_wip(request, Expense, "date"),
-        matter_q(request.filters, "matter"),
-        timekeeper_q(request.filters, "timekeeper__code"),
-    ).exclude(billable=Billable.NON_BILLABLE)
+def _time(request: ReportRequest) -> list[QuerySet[TimeEntry]]:
+    return _wip_parts(request, TimeEntry, "work_date")
 
 
-def _load_rates(time: QuerySet[TimeEntry]) -> None:
+def _expenses(request: ReportRequest) -> list[QuerySet[Expense]]:
+    return _wip_parts(request, Expense, "date")
+
+
+def _load_rates(time: list[QuerySet[TimeEntry]], scan: bool) -> None:
     """Rate intervals into a temporary table: per timekeeper and currency (matter_id 0) for
     the standard levels, which price most work, and per (matter, timekeeper) only on matters
-    with a matter or client agreement, where every level has to be weighed."""
+    with a matter or client agreement, where every level has to be weighed; those matters are
+    listed in a second temporary table, which tells the pricing join which key to use."""
     rows_in = rate_rows()
     classes = dict(Timekeeper.objects.values_list("pk", "classification"))
     agreed_matters = {r.matter_id for r in rows_in if r.level == RateLevel.MATTER}
@@ -105,14 +141,20 @@ def _load_rates(time: QuerySet[TimeEntry]) -> None:
             Q(pk__in=agreed_matters) | Q(client_id__in=agreed_clients)
         ).values_list("pk", "client_id", "currency")
     }
-    pairs = (
-        time.filter(matter_id__in=list(special))
-        .order_by()
-        .values_list("matter_id", "timekeeper_id")
-        .distinct()
-        if special
-        else []
-    )
+    pairs: set[tuple[int, int]] = set()
+    if special:
+        sql, params = _union_sql(
+            [
+                part.filter(matter_id__in=list(special))
+                .values_list("matter_id", "timekeeper_id")
+                .distinct()
+                for part in time
+            ],
+            scan=scan,
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            pairs = set(cursor.fetchall())
     keys = [WorkKey(m, special[m][0], tk, classes[tk], special[m][1]) for m, tk in pairs]
     sqlite = connection.vendor == "sqlite"
     rows = []
@@ -133,20 +175,24 @@ def _load_rates(time: QuerySet[TimeEntry]) -> None:
                 10 ** (2 - places),
             )
         )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"CREATE TEMP TABLE IF NOT EXISTS {_TEMP} (matter_id BIGINT, tk_id BIGINT, "
-            "currency VARCHAR(3), valid_from DATE, valid_to DATE, rate2 BIGINT, scale BIGINT, "
-            "back BIGINT)"
-        )
-        index = f"temp.{_TEMP}_key" if sqlite else f"{_TEMP}_key"
-        cursor.execute(
-            f"CREATE INDEX IF NOT EXISTS {index} ON {_TEMP} "
-            "(matter_id, tk_id, currency, valid_from)"
-        )
-        cursor.execute(f"DELETE FROM {_TEMP}")
-        if rows:
-            cursor.executemany(f"INSERT INTO {_TEMP} VALUES (%s, %s, %s, %s, %s, %s, %s, %s)", rows)
+    temp_tables.fill(
+        _TEMP,
+        (
+            ("matter_id", "BIGINT"),
+            ("tk_id", "BIGINT"),
+            ("currency", "VARCHAR(3)"),
+            ("valid_from", "DATE"),
+            ("valid_to", "DATE"),
+            ("rate2", "BIGINT"),
+            ("scale", "BIGINT"),
+            ("back", "BIGINT"),
+        ),
+        ("matter_id", "tk_id", "currency", "valid_from"),
+        rows,
+    )
+    temp_tables.fill(
+        _AGREED, (("matter_id", "BIGINT"),), ("matter_id",), sorted({(m,) for m, _ in pairs})
+    )
 
 
 def _bucket_case(day: str, on: date, params: list[Any]) -> str:
@@ -164,73 +210,94 @@ def _bucket_case(day: str, on: date, params: list[Any]) -> str:
 def _grouped_time(request: ReportRequest, by_tk: bool) -> list[tuple[Any, ...]]:
     """(matter id, timekeeper id or 0, bucket, unpriced entries, minutes, cents)."""
     time = _time(request)
-    _load_rates(time)
-    inner = (
-        time.order_by()
-        .annotate(
-            m_=F("matter_id"),
-            t_=F("timekeeper_id"),
-            d_=F("work_date"),
-            mi_=F("billed_minutes"),
-            b_=F("billable"),
-            cur_=F("matter__currency"),
-        )
-        .values_list("m_", "t_", "d_", "mi_", "b_", "cur_")
+    _load_rates(time, scan=request.filters.empty)
+    sql, params = _union_sql(
+        [
+            part.annotate(
+                m_=F("matter_id"),
+                t_=F("timekeeper_id"),
+                d_=F("work_date"),
+                mi_=F("billed_minutes"),
+                b_=F("billable"),
+                cur_=F("matter__currency"),
+            ).values_list("m_", "t_", "d_", "mi_", "b_", "cur_")
+            for part in time
+        ],
+        scan=request.filters.empty,
     )
-    sql, params = inner.query.sql_with_params()
     outer: list[Any] = []
     bucket = _bucket_case("x.d_", request.on, outer)
     priced = "(2 * x.mi_ * x.r2 * x.sc + 6000) / 12000 * x.bk"
     value = f"CASE WHEN x.r2 IS NULL OR x.b_ <> 'billable' THEN 0 ELSE {priced} END"
     tk = "x.t_" if by_tk else "0"
+    priced, reads = _priced_sql(sql)
     query = (
         f"SELECT x.m_, {tk}, {bucket} AS ab, "
         "SUM(CASE WHEN x.r2 IS NULL AND x.b_ = 'billable' THEN 1 ELSE 0 END), "
-        f"SUM(x.mi_), SUM({value}) FROM ({_priced_sql(sql)}) x "
+        f"SUM(x.mi_), SUM({value}) FROM ({priced}) x "
         f"GROUP BY x.m_, {'x.t_, ' if by_tk else ''}ab"
     )
     with connection.cursor() as cursor:
-        cursor.execute(query, [*outer, *params])
+        cursor.execute(query, [*outer, *params * reads])
         return list(cursor.fetchall())
 
 
-def _priced_sql(entries: str) -> str:
-    """Each entry with its rate: the (matter, timekeeper) interval where there is one, else
-    the standard one (a pair's intervals include the standard levels, so where a pair has no
-    interval no level has a rate, and the standard join finds none either)."""
-    on = "AND {t}.valid_from <= e.d_ AND e.d_ < {t}.valid_to"
+def _priced_sql(entries: str) -> tuple[str, int]:
+    """Each entry with its rate, and how many times the entries' SQL (and parameters) is in it.
+
+    On a matter with an agreement (listed in ``_AGREED``) the rate is the (matter, timekeeper)
+    interval's, elsewhere the standard one (matter_id 0). A pair's intervals include the
+    standard levels, so where a pair has no interval no level has a rate, and no standard
+    interval exists either. The two engines want the join written differently (EXPLAIN on the
+    bench's million entries):
+
+    * SQLite joins by index probes anyway, so one read of the entries with a probe for the pair
+      and one for the standard rate is cheapest (two reads cost a second table scan).
+    * PostgreSQL, given the pair join with a standard fallback, sorted the third of a million
+      entries for a merge join and spilled to disk; given one join on a computed key
+      (``COALESCE(agreed, 0)``) it misjudged the standard key's rows and probed by nested loop
+      (35 s). So it gets two disjoint parts by matter, each a plain join it hashes: 1.1 s.
+    """
+    on = "r.tk_id = e.t_ AND r.currency = e.cur_ AND r.valid_from <= e.d_ AND e.d_ < r.valid_to"
+    if connection.vendor == "sqlite":
+        return (
+            "SELECT e.*, COALESCE(p.rate2, r.rate2) AS r2, COALESCE(p.scale, r.scale) AS sc, "
+            f"COALESCE(p.back, r.back) AS bk FROM ({entries}) e "
+            f"LEFT JOIN {_TEMP} p ON p.matter_id = e.m_ AND {on.replace('r.', 'p.')} "
+            f"LEFT JOIN {_TEMP} r ON r.matter_id = 0 AND {on}"
+        ), 1
     return (
-        "SELECT e.*, COALESCE(p.rate2, s.rate2) AS r2, COALESCE(p.scale, s.scale) AS sc, "
-        f"COALESCE(p.back, s.back) AS bk FROM ({entries}) e "
-        f"LEFT JOIN {_TEMP} p ON p.matter_id = e.m_ AND p.tk_id = e.t_ AND p.currency = e.cur_ "
-        f"{on.format(t='p')} "
-        f"LEFT JOIN {_TEMP} s ON s.matter_id = 0 AND s.tk_id = e.t_ AND s.currency = e.cur_ "
-        f"{on.format(t='s')}"
-    )
+        f"SELECT e.*, r.rate2 AS r2, r.scale AS sc, r.back AS bk FROM ({entries}) e "
+        f"LEFT JOIN {_AGREED} a ON a.matter_id = e.m_ "
+        f"LEFT JOIN {_TEMP} r ON r.matter_id = 0 AND {on} WHERE a.matter_id IS NULL "
+        "UNION ALL "
+        f"SELECT e.*, r.rate2 AS r2, r.scale AS sc, r.back AS bk FROM ({entries}) e "
+        f"JOIN {_AGREED} a ON a.matter_id = e.m_ "
+        f"LEFT JOIN {_TEMP} r ON r.matter_id = e.m_ AND {on}"
+    ), 2
 
 
 def _grouped_expenses(request: ReportRequest, by_tk: bool) -> list[tuple[Any, ...]]:
     """(matter id, timekeeper id or 0, bucket, cents)."""
-    inner = (
-        _expenses(request)
-        .order_by()
-        .annotate(
-            m_=F("matter_id"),
-            t_=F("timekeeper_id"),
-            d_=F("date"),
-            q_=F("quantity"),
-            u_=F("unit_cost"),
-            b_=F("billable"),
-            cur_=F("matter__currency"),
-        )
-        .values_list("m_", "t_", "d_", "q_", "u_", "b_", "cur_")
+    sql, params = _union_sql(
+        [
+            part.annotate(
+                m_=F("matter_id"),
+                t_=F("timekeeper_id"),
+                d_=F("date"),
+                q_=F("quantity"),
+                u_=F("unit_cost"),
+                b_=F("billable"),
+                cur_=F("matter__currency"),
+            ).values_list("m_", "t_", "d_", "q_", "u_", "b_", "cur_")
+            for part in _expenses(request)
+        ]
     )
-    sql, params = inner.query.sql_with_params()
     outer: list[Any] = []
     bucket = _bucket_case("x.d_", request.on, outer)
     scale = " ".join(
         f"WHEN '{c}' THEN {10 ** minor_unit_places(c)}"
-        for c in Matter.objects.values_list("currency", flat=True).distinct()
+        for c in Matter.objects.order_by().values_list("currency", flat=True).distinct()
         if minor_unit_places(c) != 2
     )
     factor = f"(CASE x.cur_ {scale} ELSE 100 END)" if scale else "100"
@@ -282,9 +349,11 @@ def build(request: ReportRequest) -> Report:
     time_rows = _grouped_time(request, by_tk)
     expense_rows = _grouped_expenses(request, by_tk)
     matter_ids = {r[0] for r in time_rows} | {r[0] for r in expense_rows}
+    # most of the firm's matters have WIP: read them all rather than bind 20,000 ids
+    wanted = Matter.objects.filter(pk__in=matter_ids) if len(matter_ids) < 1000 else Matter.objects
     matters = {
         m["pk"]: m
-        for m in Matter.objects.filter(pk__in=matter_ids).values(
+        for m in wanted.values(
             "pk",
             "currency",
             *(() if by_tk else (MATTER_GROUPINGS[by].key_path, *MATTER_GROUPINGS[by].label_paths)),
