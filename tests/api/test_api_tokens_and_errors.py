@@ -111,3 +111,21 @@ def test_reading_through_the_api_records_last_use_but_no_billing_change(small_fi
     # reading changes nothing: no audit record, and last-used is not a billing change
     assert AuditRecord.objects.count() == before
     assert tokens.ApiToken.objects.get(user=small_firm.sam).last_used_at is not None
+
+
+def test_creating_and_revoking_a_token_is_audited_without_its_secret(small_firm: Any) -> None:
+    from lexbill.audit.context import acting_as
+
+    with acting_as(small_firm.carol, "web"):
+        token, secret = create_token(small_firm.carol, "reporting")
+        revoke_token(small_firm.carol, token.pk)
+    trail = list(
+        AuditRecord.objects.filter(model="api.ApiToken", object_id=str(token.pk)).order_by("pk")
+    )
+    assert [r.action for r in trail] == ["create", "update"]
+    assert all(r.actor_id == small_firm.carol.pk for r in trail)
+    assert trail[1].before["revoked_at"] is None and trail[1].after["revoked_at"] is not None
+    stored = ApiToken.objects.get(pk=token.pk)
+    for entry in trail:
+        text = str(entry.before) + str(entry.after)
+        assert secret not in text and stored.digest not in text

@@ -11,14 +11,11 @@ The rules are the web's, from the one role table (``lexbill.firm.permissions``):
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
-from ninja.responses import NinjaJSONEncoder
-from pydantic import BaseModel
 
 from lexbill.api.schemas import Page
 from lexbill.billing.models import Prebill
@@ -41,13 +38,6 @@ def found(queryset: QuerySet[M], pk: int, what: str) -> M:
     if record is None:
         raise NotFound(f"no {what} {pk}")
     return record
-
-
-def as_rendered(value: BaseModel) -> Any:
-    """``value`` as the API's renderer writes it (times to the millisecond), for a response
-    that ``run_idempotent`` stores and replays: a created record then reads exactly as a later
-    GET of it does."""
-    return json.loads(json.dumps(value.model_dump(), cls=NinjaJSONEncoder))
 
 
 def visible_prebills(actor: User) -> QuerySet[Prebill]:

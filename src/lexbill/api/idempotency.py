@@ -17,6 +17,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
+from ninja.responses import NinjaJSONEncoder
 from pydantic import BaseModel
 
 from lexbill.api.models import IdempotencyRecord
@@ -34,9 +35,11 @@ def _json(status: int, body: str, *, replayed: bool) -> HttpResponse:
 
 
 def _serialize(result: Any) -> str:
+    # ninja's own encoder, so a created record reads exactly as a later GET renders it
+    # (timestamps in milliseconds, decimals as strings)
     if isinstance(result, BaseModel):
-        return result.model_dump_json()
-    return json.dumps(result, default=str)
+        result = result.model_dump()
+    return json.dumps(result, cls=NinjaJSONEncoder)
 
 
 def run_idempotent(request: HttpRequest, create: Callable[[], tuple[int, Any]]) -> HttpResponse:
@@ -64,16 +67,21 @@ def run_idempotent(request: HttpRequest, create: Callable[[], tuple[int, Any]]) 
         return _replay(request, previous, digest)
     try:
         with transaction.atomic():
-            status, result = create()
-            body = _serialize(result)
-            IdempotencyRecord.objects.create(
+            # claim the key before the work: a second request with it waits here on the unique
+            # index until this one commits (then replays) or rolls back (then runs itself)
+            record = IdempotencyRecord.objects.create(
                 user=user,
                 key=key,
                 method=request.method or "POST",
                 path=request.path[:500],
                 request_digest=digest,
-                status_code=status,
-                response_body=body,
+                status_code=0,
+                response_body="",
+            )
+            status, result = create()
+            body = _serialize(result)
+            IdempotencyRecord.objects.filter(pk=record.pk).update(
+                status_code=status, response_body=body
             )
     except IntegrityError:
         # another request with this key committed first; ours rolled back whole

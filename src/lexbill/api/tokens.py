@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from lexbill.api.models import ApiToken
+from lexbill.audit.recorder import record
 from lexbill.core.errors import InvalidEntry, NotFound, PermissionDenied
 from lexbill.firm.models import Role, User
 
@@ -29,10 +30,22 @@ def create_token(user: User, name: str) -> tuple[ApiToken, str]:
     if len(name) > 100:
         raise InvalidEntry("A token name is at most 100 characters", field="name")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken.objects.create(
-        user=user, name=name, prefix=secret[:12], digest=_digest(secret)
-    )
+    with transaction.atomic():
+        token = ApiToken.objects.create(
+            user=user, name=name, prefix=secret[:12], digest=_digest(secret)
+        )
+        # who can act as whom is security data: audited, without the digest
+        record("create", "api.ApiToken", token.pk, after=_audited(token))
     return token, secret
+
+
+def _audited(token: ApiToken) -> dict[str, object]:
+    return {
+        "user": token.user.username,
+        "name": token.name,
+        "prefix": token.prefix,
+        "revoked_at": token.revoked_at.isoformat() if token.revoked_at else None,
+    }
 
 
 def revoke_token(actor: User, token_id: int) -> ApiToken:
@@ -43,9 +56,11 @@ def revoke_token(actor: User, token_id: int) -> ApiToken:
             raise NotFound(f"No API token {token_id}")
         if token.revoked_at is not None:
             return token
+        before = _audited(token)
         token.revoked_at = timezone.now()
         token.revoked_by = actor
         token.save(update_fields=["revoked_at", "revoked_by"])
+        record("update", "api.ApiToken", token.pk, before=before, after=_audited(token))
         return token
 
 

@@ -116,6 +116,8 @@ def create_timekeeper(
         )
     if Timekeeper.objects.filter(code=code).exists():
         raise InvalidEntry(f"timekeeper ID {code} is taken", field="code")
+    if user is not None and Timekeeper.objects.filter(user=user).exists():
+        raise InvalidEntry(f"{user.username} is already a timekeeper", field="user")
     return Timekeeper.objects.create(
         code=code,
         first_name=first_name,

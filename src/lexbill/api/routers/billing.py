@@ -24,7 +24,6 @@ from lexbill import ledes
 from lexbill.api.billing_access import (
     MappedPage,
     actor_of,
-    as_rendered,
     found,
     visible_prebills,
 )
@@ -148,7 +147,7 @@ def finalize(request: HttpRequest, payload: FinalizeIn, prebill_id: Id) -> HttpR
 
     def create() -> tuple[int, Any]:
         invoice = finalize_prebill(actor, prebill, issued_on=payload.issued_on)
-        return 201, as_rendered(_invoice_detail(invoice.pk))
+        return 201, _invoice_detail(invoice.pk)
 
     return run_idempotent(request, create)
 
@@ -169,7 +168,7 @@ def start_bill_run(request: HttpRequest, payload: BillRunIn) -> HttpResponse:
 
     def create() -> tuple[int, Any]:
         run = run_bill_run(actor, payload.through)
-        return 201, as_rendered(from_bill_run(found(_runs(), run.pk, "bill run")))
+        return 201, from_bill_run(found(_runs(), run.pk, "bill run"))
 
     return run_idempotent(request, create)
 

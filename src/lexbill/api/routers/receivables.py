@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router
 from ninja.pagination import paginate
 
-from lexbill.api.billing_access import MappedPage, actor_of, as_rendered, found
+from lexbill.api.billing_access import MappedPage, actor_of, found
 from lexbill.api.idempotency import run_idempotent
 from lexbill.api.schemas_billing import (
     BalanceFilters,
@@ -130,7 +130,7 @@ def create_payment(request: HttpRequest, payload: PaymentIn) -> HttpResponse:
             currency=payload.currency.upper() if payload.currency else None,
             payer_name=payload.payer_name,
         )
-        return 201, as_rendered(from_payment_detail(found(_payments(), payment.pk, "payment")))
+        return 201, from_payment_detail(found(_payments(), payment.pk, "payment"))
 
     return run_idempotent(request, create)
 
