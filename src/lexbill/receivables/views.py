@@ -72,6 +72,7 @@ from lexbill.web.errors import add_service_error
 from lexbill.web.paging import page_of
 
 
+@require_action(Action.VIEW_RECEIVABLES)
 def payment_list(request: HttpRequest) -> HttpResponse:
     form = PaymentFilterForm(request.GET or None)
     payments = Payment.objects.all()
@@ -181,6 +182,7 @@ def _currency_of(data: QueryDict) -> str:
 
 
 @require_GET
+@require_action(Action.POST_PAYMENT)
 def payment_allocations(request: HttpRequest) -> HttpResponse:
     return render(
         request,
@@ -190,10 +192,12 @@ def payment_allocations(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@require_action(Action.POST_PAYMENT)
 def allocation_totals(request: HttpRequest) -> HttpResponse:
     return render(request, "receivables/_allocation_totals.html", _totals(request.GET))
 
 
+@require_action(Action.POST_PAYMENT)
 def payment_new(request: HttpRequest) -> HttpResponse:
     actor = acting_user(request)
     if request.method != "POST":
@@ -279,6 +283,7 @@ def _balance_context(request: HttpRequest, client: Client, **extra: Any) -> dict
     return context
 
 
+@require_action(Action.VIEW_RECEIVABLES)
 def client_balance_page(request: HttpRequest, number: str) -> HttpResponse:
     client = get_object_or_404(Client, number=number)
     return render(request, "receivables/client_balance.html", _balance_context(request, client))
