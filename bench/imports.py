@@ -291,8 +291,8 @@ def main() -> None:
     if args.phase:
         _child_main(args)
         return
-    base = replace(QUICK, matters=500) if args.quick else Params()
-    params = replace(base, entries=args.firm_entries)
+    size = replace(QUICK, matters=500) if args.quick else Params()
+    params = replace(size, entries=args.firm_entries)
     rows = args.rows or (20_000 if args.quick else 1_000_000)
     out_dir = Path(args.out_dir)
     firm = _firm_file(params, args.regenerate, out_dir)
@@ -437,8 +437,19 @@ def _write_markdown(
         "recorded, duplicate rows) and keep every problem by row and column; `commit` also "
         "writes the rows in one transaction and one audit event.",
         "",
+        "The commit beats the bare `executemany` because the baseline inserts into the time "
+        "table's seven live indexes row by row, while a large commit on SQLite drops them in its "
+        "transaction and rebuilds each once by sorting; the checks alone run at the dry run's "
+        "rate.",
+        "",
     ]
-    (BENCH_DIR / "IMPORTS.md").write_text("\n".join(lines), encoding="utf-8")
+    target = BENCH_DIR / "IMPORTS.md"
+    kept = ""
+    if target.exists():  # the bill-run firm's figures, measured with --firm-entries 1000000
+        text = target.read_text(encoding="utf-8")
+        marker = text.find("\n## Into the bill-run firm")
+        kept = text[marker:] if marker >= 0 else ""
+    target.write_text("\n".join(lines) + kept, encoding="utf-8")
 
 
 if __name__ == "__main__":

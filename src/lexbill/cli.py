@@ -1736,6 +1736,7 @@ def adjustment_reject(
 
 def _register_app_commands() -> None:
     """Each app keeps its commands in its own cli module; they join the main command here."""
+    from lexbill.audit.cli import app as audit_app
     from lexbill.banking.cli import app as bank_app
     from lexbill.disputes.cli import app as dispute_app
     from lexbill.exports.cli import app as export_app
@@ -1749,6 +1750,7 @@ def _register_app_commands() -> None:
 
     add_report_commands(report_app)
 
+    app.add_typer(audit_app, name="audit")
     app.add_typer(bank_app, name="bank")
     app.add_typer(dispute_app, name="dispute")
     app.add_typer(export_app, name="export")
@@ -1759,6 +1761,10 @@ def _register_app_commands() -> None:
     app.add_typer(trust_app, name="trust")
     app.command("statement")(statement_command)
     app.command("import")(import_command)
+    from lexbill.exports.backup_cli import backup_command, restore_command
+
+    app.command("backup")(backup_command)
+    app.command("restore")(restore_command)
 
 
 _register_app_commands()

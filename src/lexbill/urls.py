@@ -36,6 +36,7 @@ urlpatterns = [
     path("", include("lexbill.reports.urls")),
     path("", include("lexbill.imports.urls")),
     path("", include("lexbill.exports.urls")),
+    path("", include("lexbill.audit.urls")),
     path("", include("lexbill.api.web_urls")),
     path("api/", api_urls()),
     path("admin/", admin.site.urls),

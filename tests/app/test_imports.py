@@ -438,3 +438,28 @@ def test_rows_written_in_multi_row_statements_and_a_short_last_one_are_all_there
     run_import(None, "time", write_csv(tmp_path, rows), commit=True)
     stored = list(TimeEntry.objects.order_by("pk").values_list("narrative", flat=True))
     assert stored == [row[6] for row in rows]
+
+
+def test_the_24_hour_day_counts_recorded_work_also_when_the_indexes_are_rebuilt(
+    small_firm: Any, tmp_path: Path, monkeypatch: Any
+) -> None:
+    monkeypatch.setattr(time_import, "REBUILD_MIN_ROWS", 0)
+    monkeypatch.setattr(services, "CHUNK", 3)
+    busy = MONDAY + timedelta(days=30)
+    record_time(
+        None, TimeDraft(small_firm.acme_hourly, small_firm.associate, busy, 20 * 3600, "Trial")
+    )
+    rows = time_rows(6)
+    rows.append(["C001-001", "AL", busy.isoformat(), "4.5", "", "", "More trial", ""])
+    result = refused(write_csv(tmp_path, rows))
+    assert problems_of(result) == {(len(rows) + 1, "Hours")}
+    assert "more than 24 hours" in result.problems[0].message
+
+
+def test_a_row_with_a_bad_cell_still_names_its_unknown_matter_and_timekeeper(
+    small_firm: Any, tmp_path: Path
+) -> None:
+    rows = time_rows(3)
+    rows[1] = ["C404-001", "ZZ", "2026-13-01", "1", "", "", "x", ""]
+    result = refused(write_csv(tmp_path, rows))
+    assert problems_of(result) == {(3, "Date"), (3, "Matter"), (3, "Timekeeper")}

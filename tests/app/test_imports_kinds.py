@@ -237,3 +237,11 @@ def test_expense_problems_by_row_and_column(small_firm: Any, tmp_path: Path) -> 
         (5, "Matter"),
         (7, ""),
     }
+
+
+def test_an_expense_row_with_a_bad_cell_still_names_its_unknown_matter(
+    small_firm: Any, tmp_path: Path
+) -> None:
+    rows = [["C404-001", "someday", "E101", "1", "1", "", "Copies", ""]]
+    path = write_csv(tmp_path, "e.csv", EXPENSE_HEADER, rows)
+    assert refused("expenses", path, Expense) == {(2, "Date"), (2, "Matter")}

@@ -1,4 +1,8 @@
-"""The audit trail: one row per create, change or delete of billing data, never edited."""
+"""The audit trail: one row per create, change or delete of billing data, never edited.
+
+Each row is a link of a hash chain (``previous_hash`` → ``hash``, see ``lexbill.core.audit_chain``
+and ``lexbill.audit.chain``), so an edit or a removal made behind the ORM's back is found by
+``lexbill audit verify``."""
 
 from __future__ import annotations
 
@@ -19,7 +23,13 @@ class AuditRecord(ImmutableModel):
 
     at = models.DateTimeField(db_index=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        # PROTECT, not SET_NULL: the actor's id is hashed, so clearing it would read as tampering;
+        # people who leave are deactivated, never deleted
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     actor_name = models.CharField(max_length=150, blank=True)
     channel = models.CharField(max_length=20, default="system")
@@ -29,6 +39,9 @@ class AuditRecord(ImmutableModel):
     summary = models.CharField(max_length=300, blank=True)
     before = models.JSONField(null=True, blank=True)
     after = models.JSONField(null=True, blank=True)
+    # hex SHA-256; database defaults so raw inserts (benchmarks) still load, unchained
+    previous_hash = models.CharField(max_length=64, default="", db_default="", blank=True)
+    hash = models.CharField(max_length=64, default="", db_default="", blank=True)
 
     class Meta:
         ordering = ["-at", "-id"]

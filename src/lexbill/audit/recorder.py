@@ -1,4 +1,5 @@
-"""Writing audit records: one function, so every channel records the same facts."""
+"""Writing audit records: one function, so every channel records the same facts, and every
+record is linked into the hash chain (``lexbill.audit.chain.append``)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from lexbill.audit.chain import append
 from lexbill.audit.context import current_actor, current_channel
 from lexbill.audit.models import AuditRecord
 
@@ -21,7 +23,7 @@ def record(
 ) -> AuditRecord:
     actor = current_actor()
     actor_pk = getattr(actor, "pk", None)
-    return AuditRecord.objects.create(
+    return append(
         at=timezone.now(),
         actor_id=actor_pk,
         actor_name=getattr(actor, "username", "") or "",

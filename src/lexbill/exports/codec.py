@@ -220,10 +220,15 @@ def _read_json(text: str) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise ValueError(f"not valid JSON ({exc.msg} at character {exc.pos})") from None
+    except RecursionError:  # json decodes nested arrays recursively: "[[[[…" exhausts the stack
+        raise ValueError("not valid JSON (nested too deeply)") from None
 
 
 def _read_duration(text: str) -> timedelta:
-    return timedelta(microseconds=_read_integer(text))
+    try:
+        return timedelta(microseconds=_read_integer(text))
+    except OverflowError:  # beyond ±999999999 days
+        raise ValueError(f"{text[:30]!r} microseconds is longer than a duration can be") from None
 
 
 def decoder(kind: Kind, places: int = 0) -> Decoder:

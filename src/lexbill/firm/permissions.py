@@ -45,6 +45,8 @@ class Action(StrEnum):
     MANAGE_TRUST_ACCOUNTS = "manage trust accounts and the trust policy"
     IMPORT_DATA = "import clients, matters, timekeepers, rates, time and expenses"
     EXPORT_FIRM_DATA = "export all of the firm's data"
+    VIEW_AUDIT_TRAIL = "view and export the audit trail"
+    VERIFY_AUDIT_TRAIL = "verify the audit trail's hash chain"
 
 
 _ALL = set(Role)
@@ -90,6 +92,10 @@ ALLOWED: dict[Action, set[Role]] = {
     # answer for the firm's data as a whole, not each clerk
     Action.IMPORT_DATA: {Role.COORDINATOR, Role.ADMINISTRATOR},
     Action.EXPORT_FIRM_DATA: {Role.COORDINATOR, Role.ADMINISTRATOR},
+    # who changed what, for every client and matter: those who answer for the books; checking
+    # the chain reads the whole trail, so it is the administrator's
+    Action.VIEW_AUDIT_TRAIL: {Role.COORDINATOR, Role.ADMINISTRATOR},
+    Action.VERIFY_AUDIT_TRAIL: {Role.ADMINISTRATOR},
 }
 
 

@@ -942,6 +942,10 @@ class RowReader:
             fld.name: plan[2] for fld, plan in zip(spec.fields, self._plan, strict=True)
         }
 
+    partial: list[Any] | None = None
+    """After a row with problems: the values that were well formed (``None`` elsewhere), so
+    the app can still name what else is wrong with them (an unknown matter, say)."""
+
     @property
     def usable(self) -> bool:
         """False when the mapping itself is broken: then no row can be read."""
@@ -1064,5 +1068,6 @@ class RowReader:
                     )
                 )
         if problems:
+            self.partial = values
             return None, problems
         return values, problems

@@ -12,6 +12,7 @@ order) and an optional totals row, and call :func:`workbook_bytes`.
 
 from __future__ import annotations
 
+import contextlib
 import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -148,12 +149,13 @@ class _Cells:
 
     def __init__(self, ws: WriteOnlyWorksheet) -> None:
         self.ws = ws
-        self._templates: dict[tuple[str, str, str, bool], Cell] = {}
+        self._styles: dict[tuple[str, str, str, bool], Any] = {}
 
-    def _template(self, number_format: str, font: str, border: str, right: bool) -> Cell:
+    def _style(self, number_format: str, font: str, border: str, right: bool) -> Any:
+        """The style array of a template cell with this look (openpyxl copies it per cell)."""
         key = (number_format, font, border, right)
-        cell = self._templates.get(key)
-        if cell is None:
+        style = self._styles.get(key)
+        if style is None:
             cell = WriteOnlyCell(self.ws)
             if number_format:
                 cell.number_format = number_format
@@ -163,11 +165,11 @@ class _Cells:
                 cell.border = _BORDERS[border]
             if right:
                 cell.alignment = Alignment(horizontal="right")
-            self._templates[key] = cell
-        return cell
+            style = self._styles[key] = cell._style  # type: ignore[attr-defined]
+        return style
 
     def styled(self, value: Any, number_format: str = "", font: str = "", border: str = "") -> Cell:
-        style = self._template(number_format, font, border, False)._style
+        style = self._style(number_format, font, border, False)
         # row and column are set by openpyxl as it writes the row; it needs some to start with
         return Cell(self.ws, row=1, column=1, value=value, style_array=style)
 
@@ -176,7 +178,7 @@ class _Cells:
         text = str(value)
         if not font and not border and not text.startswith("="):
             return text
-        style = self._template("", font, border, right)._style
+        style = self._style("", font, border, right)
         cell = Cell(self.ws, row=1, column=1, style_array=style)
         cell.value = text
         cell.data_type = "s"
@@ -241,17 +243,14 @@ def _start(book: Workbook, sheet: Sheet, title: str, taken: set[str]) -> tuple[A
     ws = book.create_sheet(_safe_title(title, taken))
     for c, column in enumerate(sheet.columns, start=1):  # widths go before the first row
         ws.column_dimensions[get_column_letter(c)].width = column.width or _WIDTHS[column.type]
+    header_row = len(sheet.heading) + (2 if sheet.heading else 1)
+    if sheet.columns:  # the sheet's view is written with its first row, so it goes first
+        ws.freeze_panes = f"A{header_row + 1}"
     cells = _Cells(ws)
-    line = 0
     for i, text in enumerate(sheet.heading):
         ws.append([cells.text(text, font="title" if i == 0 else "italic")])
-        line += 1
     if sheet.heading:
         ws.append([])
-        line += 1
-    header_row = line + 1
-    if sheet.columns:
-        ws.freeze_panes = f"A{header_row + 1}"
     ws.append(
         [
             cells.text(column.title, "bold", "under", right=column.type != ColumnType.TEXT)
@@ -332,8 +331,16 @@ def workbook_bytes(sheets: Sequence[Sheet], max_rows: int = EXCEL_MAX_ROWS) -> b
         raise LexbillError("a workbook needs at least one sheet")
     book = Workbook(write_only=True)
     taken: set[str] = set()
-    for sheet in sheets:
-        _fill(book, sheet, taken, max_rows)
+    try:
+        for sheet in sheets:
+            _fill(book, sheet, taken, max_rows)
+    except BaseException:
+        # a refused value mid-sheet: finish the half-written sheets' streams (and their
+        # temporary files) now, not when the collector finds them
+        for ws in book.worksheets:
+            with contextlib.suppress(Exception):
+                ws.close()
+        raise
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

@@ -76,7 +76,10 @@ def _read_str(value: object) -> str:
 def _read_int(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-            return int(value)
+            try:
+                return int(value)
+            except ValueError:  # "--5", "²" (isdigit, but not a number), 5000 digits
+                pass
         raise _Bad(f"expected a whole number, got {_describe(value)}")
     return value
 

@@ -52,6 +52,15 @@ def _strict_safe_load() -> Callable[[str], object]:
             seen: set[object] = set()
             for key_node, _ in node.value:
                 key = self.construct_object(key_node, deep=deep)
+                try:
+                    hash(key)
+                except TypeError:  # a list or mapping as a key (``? [a]``): not a name
+                    raise yaml.constructor.ConstructorError(
+                        None,
+                        None,
+                        "a key must be a name, not a list or mapping",
+                        key_node.start_mark,
+                    ) from None
                 if key in seen:
                     raise yaml.constructor.ConstructorError(
                         None, None, f"the key {key!r} appears twice", key_node.start_mark
@@ -89,6 +98,12 @@ def read_yaml(text: str, *, source: str | None = None) -> object:
         raise GuidelineError(
             [f"{where}not valid YAML: {problem}"], source=source, line=line
         ) from None
+    except RecursionError:
+        # PyYAML composes nested collections recursively: thousands of "[" exhaust the stack
+        raise GuidelineError(["not valid YAML: nested too deeply"], source=source) from None
+    except ValueError as error:
+        # PyYAML's timestamp constructor lets a date like 2026-02-30 fail as a ValueError
+        raise GuidelineError([f"not valid YAML: {error}"], source=source) from None
 
 
 def dump_document(document: GuidelineDocument) -> str:

@@ -156,16 +156,21 @@ def _report(result: Any, dry_run: bool, as_json: bool, out: Any, err: Any, print
     made = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in result.counts.items())
     if result.ok:
         verb = "would create" if dry_run else "created"
-        out.print(f"{result.file_name}: {result.rows} rows read; {verb}: {made or 'nothing'}")
+        out.print(
+            f"{result.file_name}: {result.rows} rows read; {verb}: {made or 'nothing'}",
+            highlight=False,
+            soft_wrap=True,
+        )
         return
     for problem in result.problems[:SHOWN_PROBLEMS]:
-        err.print(str(problem), highlight=False, markup=False)
+        err.print(str(problem), highlight=False, markup=False, soft_wrap=True)
     more = result.problem_count - min(len(result.problems), SHOWN_PROBLEMS)
     if more > 0:
-        err.print(f"… and {more} more", highlight=False, markup=False)
+        err.print(f"… and {more} more", highlight=False, markup=False, soft_wrap=True)
     err.print(
         f"error: {result.problem_count} problem{'s' if result.problem_count != 1 else ''} in "
         f"{result.file_name} ({result.rows} rows read); nothing was imported",
         highlight=False,
         markup=False,
+        soft_wrap=True,
     )

@@ -86,6 +86,10 @@ class Importer:
     def check(self, row: int, values: list[Any]) -> None:
         raise NotImplementedError
 
+    def check_references(self, row: int, values: Sequence[Any]) -> None:
+        """A row that could not be typed whole: name what its well-formed values refer to
+        that does not exist, so one dry run shows every problem of the row."""
+
     def flush(self, expected_rows: int = 0) -> None:
         """Write what has been checked so far, unless a problem has already doomed the import
         (the transaction will roll back; writing more would only cost time). ``expected_rows``
@@ -201,6 +205,15 @@ class ExpenseImporter(Importer):
         if self.write:
             expense.created_by_id = self.actor_id
             self.buffer.append(expense)
+
+    def check_references(self, row: int, values: Sequence[Any]) -> None:
+        number, keeper_code = values[0], values[7]
+        if number and number not in self.matters:
+            self.problem(row, "matter", f"unknown matter {number!r}")
+        if keeper_code and not (
+            self.timekeepers.get(keeper_code) or self.timekeepers.get(keeper_code.upper())
+        ):
+            self.problem(row, "timekeeper", f"unknown timekeeper {keeper_code!r}")
 
     def flush(self, expected_rows: int = 0) -> None:
         if self.buffer and not self.problems.count:

@@ -5,7 +5,7 @@ One code path does both. The file is streamed once; each row is typed by the pur
 importer, with every lookup (matters, timekeepers, clients, codes, rates) loaded into dicts
 before the first row. A dry run stops there and reports what would be created and every
 problem by row and column. A commit runs the same checks inside one transaction and writes
-rows in chunks as it goes — set-based (``executemany`` for time entries, ``bulk_create`` for
+rows in chunks as it goes — set-based (multi-row ``INSERT`` for time entries, ``bulk_create`` for
 the rest), never a save per row — and if any problem turns up, however late, raises
 :class:`ImportRefused` so the transaction rolls back and nothing is written.
 
@@ -309,6 +309,9 @@ def _stream(
             )
             if values is None:
                 add_problems(found)
+                if reader.partial is not None:
+                    importer.check_references(row, reader.partial)
+                    reader.partial = None
             else:
                 check(row, values)
             if rows % CHUNK == 0:

@@ -355,6 +355,22 @@ class TimeImporter(Importer):
                 )
             )
 
+    def check_references(self, row: int, values: Sequence[Any]) -> None:
+        number, code, _day, _hours, _minutes, task, activity, _narrative, _billable = values
+        matter = self.matters.get(number) if number else None
+        keeper = self.keepers.get(code) if code else None
+        if number and matter is None:
+            self.problem(row, "matter", f"unknown matter {number!r}")
+        if code and keeper is None:
+            self.problem(row, "timekeeper", f"unknown timekeeper {code!r}")
+        if matter is not None:
+            if task and (message := self._code_problem(task, _TASK, "task_code", number)):
+                self.problem(row, "task_code", message)
+            if activity and (
+                message := self._code_problem(activity, _ACTIVITY, "activity_code", number)
+            ):
+                self.problem(row, "activity_code", message)
+
     def _refuse_reference(
         self,
         row: int,

@@ -46,7 +46,11 @@ def _decode_bytes(data: bytes) -> str:
     so the validator can point at it.
     """
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return data.decode("utf-16", errors="surrogatepass")
+        try:
+            return data.decode("utf-16", errors="surrogatepass")
+        except UnicodeDecodeError:
+            # an odd byte count (a file cut midway) or a broken pair: U+FFFD marks the spot
+            return data.decode("utf-16", errors="replace")
     return data.decode("utf-8-sig", errors="surrogateescape")
 
 

@@ -44,6 +44,7 @@ from lexbill.reports.framework import (
     ReportSpec,
     T,
     Table,
+    totals_by_currency,
 )
 from lexbill.reports.registry import register
 
@@ -252,13 +253,7 @@ def build(request: ReportRequest) -> Report:
         r["net"] = r["total"] - r["credited"]
     if by == "timekeeper":
         fill_timekeeper_names(rows)
-    totals: dict[str, dict[str, Any]] = {}
-    for r in rows:
-        t = totals.setdefault(r["currency"], _row("", "", r["currency"]))
-        t["key"] = ""
-        t["invoices"] += r["invoices"]
-        for k in MONEY_KEYS:
-            t[k] += r[k]
+    totals = {t["currency"]: t for t in totals_by_currency(rows, ("invoices", *MONEY_KEYS))}
     if line_level:
         # an invoice with lines of several timekeepers counts once in the total
         invoices = _invoices(request)

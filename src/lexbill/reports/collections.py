@@ -52,6 +52,7 @@ from lexbill.reports.framework import (
     ReportSpec,
     T,
     Table,
+    totals_by_currency,
 )
 from lexbill.reports.registry import register
 
@@ -171,15 +172,6 @@ def _cash_table(request: ReportRequest, title: str) -> Table:
         for k in (*sums, "collected"):
             row[k] += r[k]
     ordered = sorted(rows.values(), key=lambda r: (r["currency"], -r["collected"], str(r["key"])))
-    totals: dict[str, dict[str, Any]] = {}
-    for row in ordered:
-        t = totals.setdefault(
-            row["currency"],
-            {"key": "", "name": "", "currency": row["currency"], "collected": ZERO}
-            | dict.fromkeys(sums, ZERO),
-        )
-        for k in (*sums, "collected"):
-            t[k] += row[k]
     return Table(
         key="collected",
         title=f"Collected by {title.lower()} and month",
@@ -191,7 +183,7 @@ def _cash_table(request: ReportRequest, title: str) -> Table:
             Column("collected", "Collected", T.MONEY),
         ],
         rows=ordered,
-        totals=[totals[c] for c in sorted(totals)],
+        totals=totals_by_currency(ordered, (*sums, "collected")),
     )
 
 
@@ -255,14 +247,6 @@ def _unapplied_table(request: ReportRequest) -> Table:
     for row in rows.values():
         row["unapplied"] = row["received"] + row["corrected"] - row["applied"]
     ordered = sorted(rows.values(), key=lambda r: (r["currency"], -r["unapplied"], r["key"]))
-    totals: dict[str, dict[str, Any]] = {}
-    for row in ordered:
-        t = totals.setdefault(
-            row["currency"],
-            {"key": "", "name": "", "currency": row["currency"], **dict.fromkeys(money, ZERO)},
-        )
-        for k in money:
-            t[k] += row[k]
     return Table(
         key="unapplied",
         title=f"Receipts of the period still unapplied as of {on.isoformat()}",
@@ -276,7 +260,7 @@ def _unapplied_table(request: ReportRequest) -> Table:
             Column("unapplied", "Unapplied", T.MONEY),
         ],
         rows=ordered,
-        totals=[totals[c] for c in sorted(totals)],
+        totals=totals_by_currency(ordered, money),
     )
 
 

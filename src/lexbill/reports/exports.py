@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -101,7 +102,11 @@ def _labelled_totals(table: Table) -> list[dict[str, Any]]:
 
 
 def _first_currency(table: Table) -> str:
-    for row in [*table.totals, *table.rows]:
+    """The sheet's default currency: the first row's, read lazily (a million-row extract is
+    not read twice for it) and only where the table has a currency column at all."""
+    if not any(c.key == "currency" for c in table.columns):
+        return "USD"
+    for row in itertools.chain(table.totals, table.rows):
         if row.get("currency"):
             return str(row["currency"])
     return "USD"

@@ -14,7 +14,7 @@ No Django here, so the shapes are cheap to test and to reuse (the API will serve
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -248,6 +248,30 @@ def _plain(value: Any) -> Any:
 
 def _json_row(row: Mapping[str, Any]) -> dict[str, Any]:
     return {key: _plain(value) for key, value in row.items() if not key.startswith("_")}
+
+
+def totals_by_currency(
+    rows: Iterable[Mapping[str, Any]], money_keys: Sequence[str]
+) -> list[dict[str, Any]]:
+    """The totals rows of a table: one per currency, in currency order, each of ``money_keys``
+    summed over the rows of that currency (amounts are never added across currencies), with
+    blank ``key`` and ``name`` so the page, CSV and Excel label it "Total".
+
+    Sums keep the rows' own types (Decimal amounts, integer counts or cents). A report adds
+    its own extras afterwards: the billed report's distinct invoice count, realization's
+    percentages.
+    """
+    totals: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        currency = row["currency"]
+        total = totals.get(currency)
+        if total is None:
+            total = totals[currency] = {"key": "", "name": "", "currency": currency}
+            total.update((k, row[k]) for k in money_keys)
+            continue
+        for k in money_keys:
+            total[k] += row[k]
+    return [totals[c] for c in sorted(totals)]
 
 
 def percent(part: Decimal | int, whole: Decimal | int, places: int = 1) -> Decimal | None:

@@ -52,6 +52,7 @@ from lexbill.reports.framework import (
     T,
     Table,
     percent,
+    totals_by_currency,
 )
 from lexbill.reports.registry import register
 
@@ -294,21 +295,8 @@ def build(request: ReportRequest) -> Report:
         (_finish(r) for r in rows.values()),
         key=lambda r: (r["currency"], -r["standard_c"], -r["net"], r["key"]),
     )
-    totals: dict[str, dict[str, Any]] = {}
-    for r in ordered:
-        t = totals.setdefault(r["currency"], _blank("", "", r["currency"]))
-        for k in (
-            "minutes",
-            "standard_c",
-            "fees_c",
-            "collected_c",
-            "unpriced",
-            "unpriced_minutes",
-            "net",
-        ):
-            t[k] += r[k]
-    for t in totals.values():
-        _finish(t)
+    summed = ("minutes", "standard_c", "fees_c", "collected_c", "unpriced", "unpriced_minutes")
+    totals = {t["currency"]: _finish(t) for t in totals_by_currency(ordered, (*summed, "net"))}
     title = dict(GROUPINGS)[by]
     table = Table(
         key="realization",

@@ -51,6 +51,7 @@ from lexbill.reports.framework import (
     ReportSpec,
     T,
     Table,
+    totals_by_currency,
 )
 from lexbill.reports.registry import register
 
@@ -107,7 +108,8 @@ def _wip_parts(request: ReportRequest, model: type[M], day: str) -> list[QuerySe
 def _union_sql(parts: list[QuerySet[Any]], scan: bool = False) -> tuple[str, list[Any]]:
     """The parts' SQL as one ``UNION ALL`` (they are disjoint by state). ``scan``: on SQLite, read
     the first part's table start to end (``NOT INDEXED``) rather than through an index."""
-    sqls, params = [], []
+    sqls: list[str] = []
+    params: list[Any] = []
     for i, part in enumerate(parts):
         sql, part_params = part.query.sql_with_params()
         if scan and i == 0 and connection.vendor == "sqlite":
@@ -394,14 +396,8 @@ def build(request: ReportRequest) -> Report:
     ordered = sorted(
         (_finish(r) for r in rows.values()), key=lambda r: (r["currency"], -r["total"], r["key"])
     )
-    totals: dict[str, dict[str, Any]] = {}
-    for done in ordered:
-        t = totals.setdefault(done["currency"], _blank("", "", done["currency"]))
-        for k in t:
-            if k.endswith(("_m", "_c", "_e")) or k == "unpriced":
-                t[k] += done[k]
-    for t in totals.values():
-        _finish(t)
+    counters = ("unpriced", *(f"{b}_{part}" for b, *_ in AGE_BUCKETS for part in "mce"))
+    totals = {t["currency"]: _finish(t) for t in totals_by_currency(ordered, counters)}
     title = dict(GROUPINGS)[by]
     table = Table(
         key="wip",

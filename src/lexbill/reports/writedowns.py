@@ -45,6 +45,7 @@ from lexbill.reports.framework import (
     ReportSpec,
     T,
     Table,
+    totals_by_currency,
 )
 from lexbill.reports.registry import register
 
@@ -276,15 +277,6 @@ def rows_by(by: str, facts: list[Fact], reasons: dict[str, str]) -> list[dict[st
     return result
 
 
-def _totals(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    totals: dict[str, dict[str, Any]] = {}
-    for r in rows:
-        t = totals.setdefault(r["currency"], _blank("", "", r["currency"]))
-        for k in MONEY_KEYS:
-            t[k] += r[k]
-    return list(totals.values())
-
-
 def build(request: ReportRequest) -> Report:
     if not request.group_by:
         request = replace(request, group_by=GROUPINGS[0][0])
@@ -292,7 +284,7 @@ def build(request: ReportRequest) -> Report:
     facts = collect(request)
     reasons = _reason_labels(facts)
     rows = rows_by(by, facts, reasons)
-    totals = _totals(rows)
+    totals = totals_by_currency(rows, MONEY_KEYS)
     title = dict(GROUPINGS)[by]
     columns = [
         Column("key", title),

@@ -223,10 +223,19 @@ def read_camt053(data: bytes) -> BankStatement:
         entries=entries,
         opening_balance=balances.get("OPBD", balances.get("PRCD")),
         closing_balance=balances.get("CLBD"),
-        period_start=(
-            date.fromisoformat(read.text(period, "c:FrDtTm")[:10]) if period is not None else None
-        ),
-        period_end=(
-            date.fromisoformat(read.text(period, "c:ToDtTm")[:10]) if period is not None else None
-        ),
+        period_start=_period_day(read, period, "c:FrDtTm"),
+        period_end=_period_day(read, period, "c:ToDtTm"),
     )
+
+
+def _period_day(read: _Reader, period: Any | None, path: str) -> date | None:
+    """The day of a period bound; xs:dateTime allows years (12345, -0001) a ``date`` can't hold."""
+    if period is None:
+        return None
+    raw = read.text(period, path)
+    try:
+        return date.fromisoformat(raw[:10])
+    except ValueError:
+        raise BankStatementError(
+            f"{raw!r} is not a date this reader can use", line=period.sourceline, field=path[2:]
+        ) from None

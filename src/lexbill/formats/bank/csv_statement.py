@@ -96,6 +96,7 @@ class CsvLayout:
                     ) from None
             else:
                 kwargs[name] = "" if value is None else str(value)
+        kwargs.setdefault("date_column", "")  # so a mapping without one is refused by name
         return cls(**kwargs)  # type: ignore[arg-type]
 
 

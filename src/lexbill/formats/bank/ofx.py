@@ -37,12 +37,17 @@ class Node:
         return [c for c in self.children if c.tag == tag]
 
     def walk(self, tag: str) -> list[Node]:
-        """Every descendant with the tag, in file order."""
+        """Every descendant with the tag, in file order.
+
+        Iterative, not recursive: a file nesting thousands of aggregates must be refused, not
+        overflow the stack."""
         found = []
-        for child in self.children:
-            if child.tag == tag:
-                found.append(child)
-            found.extend(child.walk(tag))
+        pending = list(reversed(self.children))
+        while pending:
+            node = pending.pop()
+            if node.tag == tag:
+                found.append(node)
+            pending.extend(reversed(node.children))
         return found
 
     def value(self, tag: str) -> str:
