@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 export LEXBILL_DATA_DIR ?= $(CURDIR)/data
 
-.PHONY: demo serve test test-sqlite test-postgres lint bench bench-quick clean
+.PHONY: demo serve test test-sqlite test-postgres lint bench bench-quick fuzz clean
 
 $(BIN)/lexbill: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -42,6 +42,15 @@ bench: $(BIN)/lexbill
 
 bench-quick: $(BIN)/lexbill
 	$(BIN)/python bench/run.py --quick
+
+# the fuzz tests run in `make test` with a small budget; this is the long local hunt
+# (docs/operations/fuzzing.md). FUZZ_EXAMPLES per test; the database ones get a quarter.
+# FUZZ_DATABASE_URL empty: SQLite in memory; e.g. $(PG_TEST_URL) for PostgreSQL.
+FUZZ_EXAMPLES ?= 5000
+FUZZ_DATABASE_URL ?=
+fuzz: $(BIN)/lexbill
+	LEXBILL_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) LEXBILL_TEST_DATABASE_URL=$(FUZZ_DATABASE_URL) \
+		$(BIN)/pytest -q tests/fuzz --hypothesis-show-statistics
 
 clean:
 	rm -rf $(VENV) data bench/out

@@ -13,15 +13,31 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(os.environ.get("LEXBILL_DATA_DIR", Path.cwd() / "data")).resolve()
+# LEXBILL_ENV=production turns on what a server on the internet needs (docs/operations): secure
+# cookies, HSTS, HTTPS redirect, and refuses to start without a secret key and host names.
+LEXBILL_ENV = os.environ.get("LEXBILL_ENV", "development")
+PRODUCTION = LEXBILL_ENV == "production"
+
+
+def _flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    return default if value is None or value == "" else value.lower() in ("1", "true", "yes")
 
 
 def _secret_key() -> str:
     """Use LEXBILL_SECRET_KEY, else one generated once and kept in the data directory."""
     if key := os.environ.get("LEXBILL_SECRET_KEY"):
         return key
+    if PRODUCTION:
+        raise ImproperlyConfigured(
+            "LEXBILL_ENV=production needs LEXBILL_SECRET_KEY: set it to a long random value "
+            "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(50))') kept outside "
+            "the data directory; Lexbill will not start in production with a generated key"
+        )
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     path = DATA_DIR / "secret_key"
     if not path.exists():
@@ -36,8 +52,17 @@ def database_url() -> str:
 
 SECRET_KEY = _secret_key()
 DEBUG = os.environ.get("LEXBILL_DEBUG", "") == "1"
+if PRODUCTION and DEBUG:
+    raise ImproperlyConfigured("LEXBILL_DEBUG=1 is refused with LEXBILL_ENV=production")
+if PRODUCTION and not os.environ.get("LEXBILL_ALLOWED_HOSTS", "").strip(","):
+    raise ImproperlyConfigured(
+        "LEXBILL_ENV=production needs LEXBILL_ALLOWED_HOSTS: the host names the site is served "
+        "under, comma-separated (e.g. billing.example.com)"
+    )
 ALLOWED_HOSTS = [
-    h for h in os.environ.get("LEXBILL_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h
+    h.strip()
+    for h in os.environ.get("LEXBILL_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
+    if h.strip()
 ]
 
 INSTALLED_APPS = [
@@ -67,6 +92,8 @@ INSTALLED_APPS = [
     "lexbill.exports",
     "lexbill.web",
     "axes",
+    # django-ninja's own static Swagger UI for /api/docs (not its CDN: the CSP allows 'self' only)
+    "ninja",
 ]
 
 MIDDLEWARE = [
@@ -79,6 +106,8 @@ MIDDLEWARE = [
     "lexbill.api.middleware.ApiTokenMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "lexbill.web.security.ContentSecurityPolicyMiddleware",
+    "lexbill.web.security.SessionTimeoutMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "lexbill.audit.middleware.AuditActorMiddleware",
     "lexbill.web.middleware.PermissionDeniedMiddleware",
@@ -149,8 +178,34 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
-SESSION_COOKIE_SECURE = os.environ.get("LEXBILL_SECURE_COOKIES", "") == "1"
+SECURE_REFERRER_POLICY = "same-origin"
+SESSION_COOKIE_SECURE = _flag("LEXBILL_SECURE_COOKIES", PRODUCTION)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# HTTPS only, for a year, subdomains included; preload is a promise to the browsers' lists, so it
+# is opt-in (LEXBILL_HSTS_PRELOAD=1).
+SECURE_HSTS_SECONDS = int(
+    os.environ.get("LEXBILL_HSTS_SECONDS") or (31_536_000 if PRODUCTION else 0)
+)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _flag("LEXBILL_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = _flag("LEXBILL_HSTS_PRELOAD", False)
+SECURE_SSL_REDIRECT = _flag("LEXBILL_SSL_REDIRECT", PRODUCTION)
+# Preload off is a decision, not an oversight: `check --deploy` need not warn about it.
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+# Behind a reverse proxy that terminates TLS: trust its X-Forwarded-Proto (only then, or anyone
+# could claim HTTPS).
+if _flag("LEXBILL_BEHIND_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Content security policy, sent on every response in every environment (lexbill.web.security),
+# so the test suite and the browser tests prove each page works under it: no inline scripts,
+# event handlers or style attributes anywhere.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'"
+)
+# Sessions: a working day at most (LEXBILL_SESSION_HOURS, from log-in), and logged out after
+# LEXBILL_SESSION_IDLE_MINUTES without a request (lexbill.web.security.SessionTimeoutMiddleware).
+SESSION_COOKIE_AGE = int(float(os.environ.get("LEXBILL_SESSION_HOURS") or 8) * 3600)
+SESSION_IDLE_TIMEOUT = int(float(os.environ.get("LEXBILL_SESSION_IDLE_MINUTES") or 30) * 60)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = os.environ.get("LEXBILL_TIME_ZONE", "UTC")

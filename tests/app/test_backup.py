@@ -25,7 +25,6 @@ from lexbill.audit.models import AuditRecord
 from lexbill.exports.backup import (
     backup_tables,
     check_backup,
-    files_checksum,
     restore_backup,
     write_backup,
 )
@@ -52,9 +51,7 @@ def dump() -> dict[str, list[tuple[Any, ...]]]:
 
 def without_restore_events(data: dict[str, list[tuple[Any, ...]]]) -> dict[str, Any]:
     """The dump minus the audit record a restore writes about itself."""
-    restored = set(
-        AuditRecord.objects.filter(model="exports.Backup").values_list("pk", flat=True)
-    )
+    restored = set(AuditRecord.objects.filter(model="exports.Backup").values_list("pk", flat=True))
     audit = AuditRecord._meta.db_table
     return {**data, audit: [r for r in data[audit] if r[0] not in restored]}
 
@@ -274,9 +271,7 @@ def test_a_backup_taken_while_payments_are_posted_restores_a_state_that_existed(
     writer = Writer(f, invoice.number)
     writer.start()
     writer.wait_for(2)
-    progress = PausingProgress(
-        writer, {Payment._meta.db_table, PaymentAllocation._meta.db_table}
-    )
+    progress = PausingProgress(writer, {Payment._meta.db_table, PaymentAllocation._meta.db_table})
     path = tmp_path / "busy.zip"
     try:
         write_backup(path, progress=progress)

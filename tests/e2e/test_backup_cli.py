@@ -77,9 +77,7 @@ def firm(tmp_path: Path) -> Iterator[dict[str, str]]:
 
 
 def _lexbill(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*LEXBILL, *args], env=env, capture_output=True, text=True, timeout=600
-    )
+    return subprocess.run([*LEXBILL, *args], env=env, capture_output=True, text=True, timeout=600)
 
 
 def _ok(env: dict[str, str], *args: str) -> str:
@@ -128,9 +126,7 @@ def dump(env: dict[str, str]) -> dict[str, list[tuple[Any, ...]]]:
         t: [tuple(_value(v) for v in row) for row in _query(env, f'SELECT * FROM "{t}" ORDER BY 1')]
         for t in _tables(env)
     }
-    rows["audit_auditrecord"] = [
-        r for r in rows["audit_auditrecord"] if "exports.Backup" not in r
-    ]
+    rows["audit_auditrecord"] = [r for r in rows["audit_auditrecord"] if "exports.Backup" not in r]
     return rows
 
 

@@ -32,9 +32,7 @@ def test_the_templates_are_there_to_mutate() -> None:
 @pytest.mark.parametrize("template", TEMPLATES, ids=lambda p: p.name)
 @FUZZ
 @given(data=st.data())
-def test_a_mutated_guideline_file_is_refused_or_loaded(
-    template: Path, data: st.DataObject
-) -> None:
+def test_a_mutated_guideline_file_is_refused_or_loaded(template: Path, data: st.DataObject) -> None:
     _load(data.draw(any_input(template.read_text())))
 
 
@@ -46,7 +44,9 @@ def _values_changed(draw: st.DrawFn, text: str) -> str:
     """``key: value`` lines given another value: the YAML stays valid, the document maybe not,
     so the schema checks (types, numbers, dates, enums) see arbitrary values."""
     lines = text.splitlines()
-    spots = [i for i, line in enumerate(lines) if ": " in line and not line.lstrip().startswith("#")]
+    spots = [
+        i for i, line in enumerate(lines) if ": " in line and not line.lstrip().startswith("#")
+    ]
     for _ in range(draw(st.integers(1, 4))):
         at = draw(st.sampled_from(spots))
         key = lines[at].split(": ", 1)[0]

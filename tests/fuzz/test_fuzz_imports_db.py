@@ -16,13 +16,14 @@ import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import pytest
 from django.db import connection, transaction
+from hypothesis import event as hypothesis_event
 from hypothesis import given
 from hypothesis import strategies as st
+from hypothesis.control import currently_in_test_context
 
 from lexbill.banking.services import create_bank_account, import_statement, save_csv_mapping
 from lexbill.compliance.services import import_guidelines
@@ -47,6 +48,12 @@ US_MAPPING = {
     "check_number_column": "Check or Slip #",
 }
 TEMPLATE = ROOT / "src" / "lexbill" / "guidelines" / "templates" / "insurance-defense.yaml"
+
+
+def event(name: str) -> None:
+    """Count an outcome for ``--hypothesis-show-statistics`` (the pinned tests call it too)."""
+    if currently_in_test_context():
+        hypothesis_event(name)
 
 
 class _Undo(Exception):
@@ -84,13 +91,16 @@ def all_or_nothing(write: Callable[[], Any]) -> Any:
     """
     before = row_counts()
     try:
-        return write()
+        result = write()
     except LexbillError as error:
+        event(f"refused: {type(error).__name__}")  # --hypothesis-show-statistics shows the mix
         assert str(error).strip()
         after = row_counts()
         changed = {t: (before[t], after.get(t)) for t in before if before[t] != after.get(t)}
         assert not changed, f"{type(error).__name__} ({error}) left rows behind: {changed}"
         return error
+    event("written")
+    return result
 
 
 # --- bank and trust statements ----------------------------------------------------------------
@@ -255,3 +265,36 @@ def test_row_counts_cover_every_table_and_notice_a_new_row(small_firm: Any) -> N
     create_bank_account(None, "Counted", currency="USD")
     after = row_counts()
     assert {t for t in before if before[t] != after[t]} >= {"banking_bankaccount"}
+
+
+# --- inputs the fuzzer found, pinned: the database refused them with its own error ------------
+
+
+OFX_DAMAGE = {
+    # 30 digits: OverflowError (SQLite INTEGER) / DataError (PostgreSQL bigint)
+    "amount": ("<TRNAMT>500.00", "<TRNAMT>" + "9" * 30),
+    # three places: django ValidationError from FixedDecimalField
+    "amount ": ("<TRNAMT>500.00", "<TRNAMT>500.001"),
+    # PostgreSQL text cannot hold NUL: DataError
+    "reference": ("<MEMO>INV", "<MEMO>a\x00INV"),
+    # varchar(3) on PostgreSQL: DataError (SQLite stored the 4 letters)
+    "currency": ("<TRNAMT>500.00", "<TRNAMT>500.00\n<CURRENCY><CURRATE>1<CURSYM>EURO</CURRENCY>"),
+}
+
+
+@pytest.mark.parametrize("field", sorted(OFX_DAMAGE))
+def test_a_value_no_column_can_store_is_refused_by_line_and_field(
+    accounts: dict[str, Any], field: str
+) -> None:
+    old, new = OFX_DAMAGE[field]
+    text = (BANK_DATA / "statement_102.ofx").read_text()
+    assert old in text
+    damaged = text.replace(old, new, 1)
+    error = all_or_nothing(
+        lambda: import_statement(accounts["f"].sam, accounts["USD"], damaged.encode(), "ofx")
+    )
+    assert isinstance(error, LexbillError)
+    # the entry's line is where its <STMTTRN> opens, the last one before the changed value
+    at = damaged.index(new)
+    expected_line = damaged[: damaged.rfind("<STMTTRN>", 0, at)].count("\n") + 1
+    assert (error.field, error.line) == (field.strip(), expected_line)

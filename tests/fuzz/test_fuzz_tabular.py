@@ -19,7 +19,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from openpyxl import Workbook
-from openpyxl.utils.exceptions import InvalidFileException
 
 from lexbill.exports.codec import Kind, decoder
 from lexbill.formats.tabular import TableError, open_table
@@ -47,9 +46,6 @@ def _workbook() -> bytes:
 
 XLSX = _workbook()
 
-KNOWN_TABULAR_BUGS = (InvalidFileException, zlib.error, EOFError, IndexError)
-"""Raised by ``open_table`` on damaged or odd files instead of ``TableError`` (see the xfails)."""
-
 
 def _read_all(path: Path, name: str) -> None:
     def read() -> int:
@@ -61,13 +57,7 @@ def _read_all(path: Path, name: str) -> None:
                 count += 1
             return count
 
-    try:
-        only_lexbill_errors(read)
-    except KNOWN_TABULAR_BUGS:
-        # KNOWN BUGS, reported, not fixed here: tabular.py belongs to the mapped-imports work.
-        # Each is pinned below by a strict xfail test that starts passing once it is fixed;
-        # then remove it from KNOWN_TABULAR_BUGS.
-        pass
+    only_lexbill_errors(read)
 
 
 @FUZZ
@@ -113,10 +103,6 @@ def test_a_duration_longer_than_timedelta_holds_is_a_value_error(text: str) -> N
         decoder(Kind.DURATION)(text)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="tabular._open_excel does not catch openpyxl's InvalidFileException (file is .csv)",
-)
 def test_a_csv_named_file_starting_like_a_zip_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "time.csv"
     path.write_bytes(b"PK\x03\x04")
@@ -135,7 +121,6 @@ def _rezipped(change: dict[str, Any]) -> bytes:
     return buffer.getvalue()
 
 
-@pytest.mark.xfail(strict=True, reason="tabular._open_excel: book.worksheets[0] IndexError")
 def test_a_workbook_without_sheets_is_refused(tmp_path: Path) -> None:
     with zipfile.ZipFile(io.BytesIO(XLSX)) as archive:
         workbook = archive.read("xl/workbook.xml")
@@ -166,7 +151,6 @@ def _corrupt_deflate_stream() -> bytes:
     raise AssertionError("no byte of the member breaks its deflate stream")
 
 
-@pytest.mark.xfail(strict=True, reason="tabular._open_excel does not catch zlib.error")
 def test_a_workbook_with_a_broken_compressed_member_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "time.xlsx"
     path.write_bytes(_corrupt_deflate_stream())

@@ -89,8 +89,11 @@ def _head_and_next_id() -> tuple[str, int]:
 
 
 def append(**fields: Any) -> AuditRecord:
-    """Insert one audit record as the chain's new head (in the caller's transaction, if any)."""
-    with transaction.atomic():
+    """Insert one audit record as the chain's new head (in the caller's transaction, if any).
+
+    Without a caller's transaction the lock, the head read and the insert get one of their own;
+    inside one, no savepoint: a failed insert fails the caller's transaction anyway."""
+    with transaction.atomic(savepoint=False):
         previous, next_id = _head_and_next_id()
         record = AuditRecord(id=next_id, previous_hash=previous, **fields)
         record.hash = link_hash(previous, content_of(record))

@@ -122,6 +122,44 @@ def _check_statement(bank_account: BankAccount, statement: BankStatement) -> Non
         )
 
 
+LARGEST_AMOUNT = Decimal("1e15")
+"""Far above any real statement line, far below what a 2-place BIGINT column holds (9.2e16)."""
+_TEXT_FIELDS = ("bank_ref", "end_to_end_id", "reference", "counterparty", "kind", "check_number")
+
+
+def _check_amount(amount: Decimal | None, *, line: int | None, field: str) -> None:
+    if amount is None:
+        return
+    exponent = amount.as_tuple().exponent
+    if not isinstance(exponent, int) or exponent < -2 or abs(amount) >= LARGEST_AMOUNT:
+        raise BankStatementError(
+            f"{amount} is not an amount in cents this ledger can hold", line=line, field=field
+        )
+
+
+def _check_storable(statement: BankStatement) -> None:
+    """Refuse, naming line and field, what the readers accept but a column cannot store (found
+    by fuzzing: 500.001, a 30-digit amount, a NUL byte, a 4-letter currency) — otherwise the
+    database, not the rules, would refuse it, with an error no user can act on."""
+    _check_amount(statement.opening_balance, line=None, field="opening_balance")
+    _check_amount(statement.closing_balance, line=None, field="closing_balance")
+    for entry in statement.entries:
+        _check_amount(entry.amount, line=entry.line, field="amount")
+        if entry.currency and not re.fullmatch(r"[A-Z]{3}", entry.currency):
+            raise BankStatementError(
+                f"{entry.currency[:20]!r} is not a currency code like USD",
+                line=entry.line,
+                field="currency",
+            )
+        for name in _TEXT_FIELDS:
+            if "\x00" in getattr(entry, name):
+                raise BankStatementError(
+                    "the text holds a NUL byte: the file is damaged or not text",
+                    line=entry.line,
+                    field=name,
+                )
+
+
 def fingerprints(entries: Sequence[BankEntry]) -> list[str]:
     """One stable key per entry: the bank's id, else what the line says plus its occurrence.
 
@@ -199,6 +237,7 @@ def import_statement(
     layout = mapping.layout() if mapping is not None and format == "csv" else None
     statement = read_statement(data, format, layout=layout, account_id=bank_account.number)
     _check_statement(bank_account, statement)
+    _check_storable(statement)
     keys = fingerprints(statement.entries)
     with transaction.atomic():
         account = BankAccount.objects.select_for_update().get(pk=bank_account.pk)

@@ -61,6 +61,7 @@ from lexbill.exports.tables import (
     _column,
     exported_tables,
     migration_state,
+    unapplied_migrations,
 )
 
 BACKUP_VERSION = 1
@@ -120,6 +121,12 @@ def write_backup(
     The file is written beside the target and renamed at the end, so a backup that fails half way
     never leaves a truncated file under the name a restore would use."""
     progress = progress or SilentProgress()
+    pending = unapplied_migrations()
+    if pending:
+        raise ArchiveRefused(
+            f"the database is not up to date ({len(pending)} migrations not applied, e.g. "
+            f"{pending[0]}); run `lexbill setup` first, then back up"
+        )
     path = Path(target)
     partial = path.with_name(f".{path.name}.partial")
     specs = backup_tables()
@@ -215,7 +222,9 @@ def _delete_current_data(specs: list[TableSpec]) -> None:
                 cursor.execute(f"DELETE FROM {q(table)}")
         for model in {s.model for s in specs}:
             for m2m in model._meta.local_many_to_many:
-                through = m2m.remote_field.through  # type: ignore[union-attr]
+                through = m2m.remote_field.through
+                if through is None or isinstance(through, str):
+                    continue
                 table = through._meta.db_table
                 if through._meta.auto_created and table not in {s.table for s in specs}:
                     cursor.execute(f"DELETE FROM {q(table)}")

@@ -41,9 +41,7 @@ def restore_command(
     file: Annotated[Path, typer.Argument(help="The backup file to restore.", dir_okay=False)],
     force: Annotated[
         bool,
-        typer.Option(
-            "--force", help="Replace the data this database holds (in one transaction)."
-        ),
+        typer.Option("--force", help="Replace the data this database holds (in one transaction)."),
     ] = False,
     as_json: JsonOpt = False,
 ) -> None:

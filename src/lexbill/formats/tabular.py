@@ -22,7 +22,6 @@ import codecs
 import csv
 import io
 import itertools
-import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -306,24 +305,37 @@ def _open_excel(path: Path, sheet: str) -> Table:
     from openpyxl import load_workbook
 
     state = ReadState(size=path.stat().st_size, encoding="xlsx")
+    # Opened as a file object so a workbook saved under another name (.csv) is read by what it
+    # is; openpyxl's extension check applies to names only.
+    handle = path.open("rb")
     try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        book = load_workbook(handle, read_only=True, data_only=True)
+    except Exception as exc:  # a damaged zip or XML raises whatever its parser raises
+        handle.close()
         raise TableError(
-            f"not a readable .xlsx workbook ({exc}); a file cut off in transfer reads like this",
+            f"not a readable .xlsx workbook ({type(exc).__name__}: {exc}); a file cut off in "
+            "transfer reads like this",
             line=None,
         ) from None
+    closers = [book.close, handle.close]
     try:
+        if not sheet and not book.worksheets:
+            raise TableError("the workbook has no sheets", line=None)
         worksheet = book[sheet] if sheet else book.worksheets[0]
     except KeyError:
-        book.close()
+        for close in closers:
+            close()
         raise TableError(
             f"the workbook has no sheet {sheet!r} (sheets: {', '.join(book.sheetnames)})",
             field="sheet",
         ) from None
+    except TableError:
+        for close in closers:
+            close()
+        raise
     try:
         state.total_rows = worksheet.max_row
-    except (TypeError, ValueError):  # a sheet without a stored dimension
+    except Exception:  # no stored dimension, or a damaged one: the rows will tell
         state.total_rows = None
     source = worksheet.iter_rows(values_only=True)
 
@@ -331,9 +343,10 @@ def _open_excel(path: Path, sheet: str) -> Table:
         try:
             for values in source:
                 yield [cell_text(v) for v in values]
-        except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError) as exc:
+        except Exception as exc:  # damaged XML or a broken compressed member, as above
             raise TableError(
-                f"the workbook cannot be read past row {state.records} ({exc}); it looks cut off",
+                f"the workbook cannot be read past row {state.records} "
+                f"({type(exc).__name__}: {exc}); it looks cut off",
                 line=state.records + 1,
             ) from None
 
@@ -345,7 +358,8 @@ def _open_excel(path: Path, sheet: str) -> Table:
             headers = cells
             break
     if headers is None:
-        book.close()
+        for close in closers:
+            close()
         raise TableError("the sheet is empty: a header row is needed", line=1)
     while headers and not headers[-1]:
         headers.pop()  # openpyxl pads rows to the sheet's widest; trailing blanks are not columns
@@ -362,7 +376,7 @@ def _open_excel(path: Path, sheet: str) -> Table:
         if previous is not None:
             yield previous[0], previous[1], True
 
-    return Table(headers, rows(), state, "xlsx", [book.close])
+    return Table(headers, rows(), state, "xlsx", closers)
 
 
 def read_header(path: Path, file_name: str = "", *, sheet: str = "") -> list[str]:
