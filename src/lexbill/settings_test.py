@@ -21,3 +21,8 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # Still Argon2 (hashes start "argon2$", log-in verifies them), at the cheapest parameters: the
 # production cost (0.15 s a hash) spent on five users per test was half of the suite's time.
 PASSWORD_HASHERS = ["lexbill.test_hashers.CheapArgon2PasswordHasher"]
+
+# Many tests travel days or months in time with one logged-in client; the session limits would
+# log them out. tests/app/test_hardening.py puts the production limits back to test them.
+SESSION_IDLE_TIMEOUT = 400 * 24 * 3600
+SESSION_COOKIE_AGE = 400 * 24 * 3600

@@ -170,6 +170,13 @@ def test_a_locked_out_user_may_log_in_again_after_the_cool_off(small_firm: Any) 
 # --- session limits --------------------------------------------------------------------------
 
 
+@pytest.fixture(autouse=True)
+def production_session_limits(settings: Any) -> None:
+    """The limits a firm runs with (settings.py's defaults); the suite's settings lift them."""
+    settings.SESSION_IDLE_TIMEOUT = 30 * 60
+    settings.SESSION_COOKIE_AGE = 8 * 3600
+
+
 def _logged_in(client: Client) -> bool:
     answer = client.get("/")
     if answer.status_code == 302:

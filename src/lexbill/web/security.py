@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -65,3 +66,13 @@ class SessionTimeoutMiddleware:
     def _end(request: HttpRequest, why: str) -> None:
         logout(request)
         messages.info(request, why[0].upper() + why[1:] + ".")
+
+
+def start_session_clock(sender: Any, request: HttpRequest | None, **kwargs: Any) -> None:
+    """Stamp the session's start at log-in, which saves it anyway, so the first page after
+    log-in does not write the session a second time."""
+    session = getattr(request, "session", None)
+    if session is not None:
+        now = int(time.time())
+        session[STARTED] = now
+        session[SEEN] = now
