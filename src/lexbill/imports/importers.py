@@ -16,6 +16,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.db.models import Model
 from django.utils import timezone
 
 from lexbill.billing.models import Rate
@@ -106,8 +107,54 @@ class Importer:
         return {self.reader.kind.value: self.created}
 
 
-class ExpenseImporter(Importer):
+class BufferedImporter(Importer):
+    """A kind stored with ``bulk_create``, one chunk of checked rows at a time."""
+
+    model: type[Model]
+    batch_size = 1000
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.buffer: list[Any] = []
+
+    def flush(self, expected_rows: int = 0) -> None:
+        if self.buffer and not self.problems.count:
+            self.model._default_manager.bulk_create(self.buffer, batch_size=self.batch_size)
+        self.buffer.clear()
+
+
+class NumberedImporter(BufferedImporter):
+    """A kind whose rows are identified by a number or ID that must be new to the firm and
+    appear once in the file."""
+
+    key_field: str
+    key_label: str
+    """How a message names the key, e.g. ``"client number"``."""
+    taken_phrase = "is taken"
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.taken: set[str] = set(
+            self.model._default_manager.values_list(self.key_field, flat=True)
+        )
+        self.in_file: dict[str, int] = {}
+
+    def claim(self, row: int, key: str) -> None:
+        """Refuse ``key`` if the firm or an earlier row has it; otherwise remember its row."""
+        if key in self.taken:
+            self.problem(row, self.key_field, f"{self.key_label} {key} {self.taken_phrase}")
+        elif key in self.in_file:
+            self.problem(
+                row, self.key_field, f"{self.key_label} {key} is also on row {self.in_file[key]}"
+            )
+        else:
+            self.in_file[key] = row
+
+
+class ExpenseImporter(BufferedImporter):
     FIELD_ALIASES: Mapping[str, str] = {}
+    model = Expense
+    batch_size = 2000
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
@@ -115,7 +162,6 @@ class ExpenseImporter(Importer):
         self.timekeepers = timekeepers_by_code()
         self.seen: dict[int, int] = {}
         self.allow_duplicates = self.reader.options.allow_duplicates
-        self.buffer: list[Expense] = []
         self.unit_cost_column = "unit_cost" if self.reader.mapping.get("unit_cost") else "amount"
 
     def check(self, row: int, values: list[Any]) -> None:
@@ -215,31 +261,17 @@ class ExpenseImporter(Importer):
         ):
             self.problem(row, "timekeeper", f"unknown timekeeper {keeper_code!r}")
 
-    def flush(self, expected_rows: int = 0) -> None:
-        if self.buffer and not self.problems.count:
-            Expense.objects.bulk_create(self.buffer, batch_size=2000)
-        self.buffer.clear()
 
-    def counts(self) -> dict[str, Any]:
-        return {"expenses": self.created}
-
-
-class TimekeeperImporter(Importer):
-    def __init__(self, *args: Any) -> None:
-        super().__init__(*args)
-        self.taken = set(Timekeeper.objects.values_list("code", flat=True))
-        self.in_file: dict[str, int] = {}
-        self.buffer: list[Timekeeper] = []
+class TimekeeperImporter(NumberedImporter):
+    model = Timekeeper
+    key_field = "code"
+    key_label = "timekeeper ID"
+    taken_phrase = "exists already"
 
     def check(self, row: int, values: list[Any]) -> None:
         code, first, last, classification, target, active = values
         before = self.problems.count
-        if code in self.taken:
-            self.problem(row, "code", f"timekeeper ID {code} exists already")
-        elif code in self.in_file:
-            self.problem(row, "code", f"timekeeper ID {code} is also on row {self.in_file[code]}")
-        else:
-            self.in_file[code] = row
+        self.claim(row, code)
         if classification not in Classification.values:  # pragma: no cover - choices agree
             self.problem(row, "classification", f"unknown classification {classification!r}")
         try:
@@ -261,37 +293,20 @@ class TimekeeperImporter(Importer):
                 )
             )
 
-    def flush(self, expected_rows: int = 0) -> None:
-        if self.buffer and not self.problems.count:
-            Timekeeper.objects.bulk_create(self.buffer, batch_size=1000)
-        self.buffer.clear()
-
-    def counts(self) -> dict[str, Any]:
-        return {"timekeepers": self.created}
-
 
 _TAX_PLACES = Decimal("0.0001")
 _CENTS = Decimal("0.01")
 
 
-class ClientImporter(Importer):
-    def __init__(self, *args: Any) -> None:
-        super().__init__(*args)
-        self.taken = set(Client.objects.values_list("number", flat=True))
-        self.in_file: dict[str, int] = {}
-        self.buffer: list[Client] = []
+class ClientImporter(NumberedImporter):
+    model = Client
+    key_field = "number"
+    key_label = "client number"
 
     def check(self, row: int, values: list[Any]) -> None:
         (number, name, address, contact, email, tax, tax_label, tax_id, late) = values
         before = self.problems.count
-        if number in self.taken:
-            self.problem(row, "number", f"client number {number} is taken")
-        elif number in self.in_file:
-            self.problem(
-                row, "number", f"client number {number} is also on row {self.in_file[number]}"
-            )
-        else:
-            self.in_file[number] = row
+        self.claim(row, number)
         tax = tax if tax is not None else Decimal(0)
         if not Decimal(0) <= tax < Decimal(100):  # as create_client
             self.problem(row, "tax_rate_percent", "tax rate must be between 0 and 100 percent")
@@ -320,23 +335,16 @@ class ClientImporter(Importer):
                 )
             )
 
-    def flush(self, expected_rows: int = 0) -> None:
-        if self.buffer and not self.problems.count:
-            Client.objects.bulk_create(self.buffer, batch_size=1000)
-        self.buffer.clear()
 
-    def counts(self) -> dict[str, Any]:
-        return {"clients": self.created}
+class MatterImporter(NumberedImporter):
+    model = Matter
+    key_field = "number"
+    key_label = "matter number"
 
-
-class MatterImporter(Importer):
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
         self.clients = {c.number: c.pk for c in Client.objects.only("pk", "number")}
         self.timekeepers = timekeepers_by_code()
-        self.taken = set(Matter.objects.values_list("number", flat=True))
-        self.in_file: dict[str, int] = {}
-        self.buffer: list[Matter] = []
 
     def check(self, row: int, values: list[Any]) -> None:
         (
@@ -356,14 +364,7 @@ class MatterImporter(Importer):
             closed_on,
         ) = values
         before = self.problems.count
-        if number in self.taken:
-            self.problem(row, "number", f"matter number {number} is taken")
-        elif number in self.in_file:
-            self.problem(
-                row, "number", f"matter number {number} is also on row {self.in_file[number]}"
-            )
-        else:
-            self.in_file[number] = row
+        self.claim(row, number)
         client_id = self.clients.get(client)
         if client_id is None:
             self.problem(row, "client", f"unknown client {client!r} (import clients first)")
@@ -422,14 +423,6 @@ class MatterImporter(Importer):
                 )
             )
 
-    def flush(self, expected_rows: int = 0) -> None:
-        if self.buffer and not self.problems.count:
-            Matter.objects.bulk_create(self.buffer, batch_size=1000)
-        self.buffer.clear()
-
-    def counts(self) -> dict[str, Any]:
-        return {"matters": self.created}
-
 
 _RATE_FIELDS = {
     "matter_id": "matter",
@@ -442,7 +435,9 @@ _RATE_FIELDS = {
 }
 
 
-class RateImporter(Importer):
+class RateImporter(BufferedImporter):
+    model = Rate
+
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
         self.matters = {
@@ -462,7 +457,6 @@ class RateImporter(Importer):
             )
         )
         self.in_file: dict[tuple[Any, ...], int] = {}
-        self.buffer: list[Rate] = []
 
     def check(self, row: int, values: list[Any]) -> None:
         level, amount, currency, effective_from, keeper_code, classification, client, matter = (
@@ -560,14 +554,6 @@ class RateImporter(Importer):
                     classification=classification or "",
                 )
             )
-
-    def flush(self, expected_rows: int = 0) -> None:
-        if self.buffer and not self.problems.count:
-            Rate.objects.bulk_create(self.buffer, batch_size=1000)
-        self.buffer.clear()
-
-    def counts(self) -> dict[str, Any]:
-        return {"rates": self.created}
 
 
 def timekeepers_by_code() -> dict[str, Timekeeper]:
