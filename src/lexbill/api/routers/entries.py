@@ -144,15 +144,20 @@ def read_time(request: HttpRequest, entry_id: int) -> TimeEntry:
 def correct_time(request: HttpRequest, entry_id: int, payload: TimeEntryPatch) -> TimeEntry:
     """Send only the fields to change; unbilled work only."""
     entry = visible(_time(), entry_id, "time entry")
-    changes = changes_of(payload)
-    if "matter_id" in changes:
-        changes["matter"] = _matter(changes.pop("matter_id"))
-    if "timekeeper_id" in changes:
-        changes["timekeeper"] = _timekeeper(changes.pop("timekeeper_id"))
+    changes = _as_objects(changes_of(payload))
     if "hours" in changes:
         changes["duration_seconds"] = hours_to_seconds(changes.pop("hours"))
     services.correct_time(acting_user(request), entry, **changes)
     return visible(_time(), entry_id, "time entry")
+
+
+def _as_objects(changes: dict[str, Any]) -> dict[str, Any]:
+    """A patch's ``matter_id`` and ``timekeeper_id`` as the objects the services take."""
+    if "matter_id" in changes:
+        changes["matter"] = _matter(changes.pop("matter_id"))
+    if "timekeeper_id" in changes:
+        changes["timekeeper"] = _timekeeper(changes.pop("timekeeper_id"))
+    return changes
 
 
 @router.delete("/time-entries/{entry_id}", response={204: None}, summary="Delete a time entry")
@@ -231,11 +236,7 @@ def read_expense(request: HttpRequest, expense_id: int) -> Expense:
 def correct_expense(request: HttpRequest, expense_id: int, payload: ExpensePatch) -> Expense:
     """Send only the fields to change; ``timekeeper_id: null`` clears the timekeeper."""
     expense = visible(_expenses(), expense_id, "expense")
-    changes = changes_of(payload, nullable=frozenset({"timekeeper_id"}))
-    if "matter_id" in changes:
-        changes["matter"] = _matter(changes.pop("matter_id"))
-    if "timekeeper_id" in changes:
-        changes["timekeeper"] = _timekeeper(changes.pop("timekeeper_id"))
+    changes = _as_objects(changes_of(payload, nullable=frozenset({"timekeeper_id"})))
     services.correct_expense(acting_user(request), expense, **changes)
     return visible(_expenses(), expense_id, "expense")
 
